@@ -1,0 +1,131 @@
+"""The shape every widget of the book shares.
+
+A :class:`FigureWidget` owns one matplotlib figure (object-oriented API, no pyplot state), a row
+of ipywidgets controls and an ``ipywidgets.Image`` that shows the figure as PNG. Subclasses
+build their artists once in :meth:`draw_initial` and move them in :meth:`update`
+(``set_data``, ``set_ydata``, ``set_height``...); no figure is created per slider move. The
+numbers come from tested course_lib functions: the widget only draws.
+
+Speed: artists that change are *animated* (``self.animate(artist)``): the static rest of the
+figure (axes, ticks, data points) is rendered once and cached; each update restores that
+background and draws only the moving artists (blitting), then encodes the PNG with fast
+compression. When an update changes an axis' limits the whole figure is re-rendered.
+
+Because the PNG lives in the Image widget's state, a notebook executed with the widget state
+stored (``make notebooks``) shows each widget's default figure on the static website.
+
+Tests and benchmarks drive a widget from code::
+
+    w = EWMASeriesWidget()
+    w.set(rho=0.95)            # same path as moving the slider
+    w.lines["ewma"].get_ydata()  # what the reader now sees
+"""
+from __future__ import annotations
+
+import io
+from typing import Mapping
+
+import numpy as np
+from PIL import Image as PILImage
+
+import ipywidgets as widgets
+import matplotlib
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from course_lib import plotting
+
+
+class FigureWidget:
+    """Controls + one figure, redrawn in place on every change.
+
+    Parameters
+    ----------
+    controls : mapping of name -> ipywidgets value widget
+        Each control's ``value`` is passed to :meth:`update` under its name.
+    figsize : (width, height) in inches
+    dpi : resolution of the PNG shown
+    """
+
+    def __init__(self, controls: Mapping[str, widgets.ValueWidget], figsize=(8.0, 3.4), dpi=80):
+        self.controls = dict(controls)
+        self._animated = []
+        self._background = None
+        with matplotlib.rc_context(plotting.STYLE):
+            self.fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
+            FigureCanvasAgg(self.fig)
+            self.draw_initial(self.fig)
+            self.update(**self.values)  # titles and labels exist before the layout is fixed
+            self.fig.canvas.draw()  # lay out once, then freeze the layout: updates must not move axes
+            self.fig.set_layout_engine("none")
+        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self._holding = False
+        for control in self.controls.values():
+            control.observe(self._on_change, names="value")
+        self.widget = widgets.VBox([widgets.HBox(list(self.controls.values())), self.image])
+        self.redraw()
+
+    # --- to be provided by subclasses -----------------------------------------------------
+    def draw_initial(self, fig: Figure) -> None:
+        """Create the axes and artists once."""
+        raise NotImplementedError
+
+    def update(self, **values) -> None:
+        """Move the artists to show ``values`` (one entry per control)."""
+        raise NotImplementedError
+
+    # --- shared machinery ----------------------------------------------------------------
+    def animate(self, artist):
+        """Mark ``artist`` as one that updates move; returns it (for ``self.line = self.animate(...)``)."""
+        artist.set_animated(True)
+        self._animated.append(artist)
+        return artist
+
+    @property
+    def values(self) -> dict:
+        """The controls' current values, by name."""
+        return {name: control.value for name, control in self.controls.items()}
+
+    def set(self, **values) -> None:
+        """Set several controls at once (one redraw), as a reader moving them would."""
+        unknown = set(values) - set(self.controls)
+        if unknown:
+            raise ValueError(f"unknown control(s) {sorted(unknown)}; this widget has {sorted(self.controls)}")
+        self._holding = True
+        try:
+            for name, value in values.items():
+                self.controls[name].value = value
+        finally:
+            self._holding = False
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Recompute, move the artists and refresh the PNG."""
+        canvas = self.fig.canvas
+        with matplotlib.rc_context(plotting.STYLE):
+            limits = self._limits()
+            self.update(**self.values)
+            if self._background is None or self._limits() != limits:
+                canvas.draw()  # the static part, animated artists left out
+                self._background = canvas.copy_from_bbox(self.fig.bbox)
+            else:
+                canvas.restore_region(self._background)
+            for artist in self._animated:
+                if artist.get_visible():
+                    self.fig.draw_artist(artist)
+        rgba = np.asarray(canvas.buffer_rgba())
+        buffer = io.BytesIO()
+        PILImage.fromarray(rgba[..., :3]).save(buffer, format="png", compress_level=1)
+        self.image.value = buffer.getvalue()
+
+    def _limits(self):
+        return [(ax.get_xlim(), ax.get_ylim()) for ax in self.fig.axes]
+
+    def _on_change(self, change) -> None:
+        if not self._holding:
+            self.redraw()
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
