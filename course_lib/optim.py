@@ -282,10 +282,17 @@ class Optimizer:
         params = _tree("params", params)
         grads = _matching(grads, params)
         _check_state(state, self.state_type, params)
+        return self._raw(params, grads, state, apply)
+
+    def _raw(self, params, grads, state, apply):
         t = state.step
         lr = _lr_at(self.hyperparams["lr"], t)
         outs = _map(self._leaf, params, grads, state[1:], t=t, lr=lr, apply=apply)
         return outs[0], self.state_type(t + 1, *outs[1:])
+
+    def _raw_step(self, params, grads, state):
+        """``step`` without the argument checks, for loops that built params and state themselves."""
+        return self._raw(params, grads, state, True)
 
     def update(self, grads, state, params):
         """``(updates, new_state)`` with ``params + updates`` the new parameters (optax's form)."""

@@ -1,0 +1,368 @@
+r"""Loss surfaces with value and gradient, and the loop that runs an optimizer on them.
+
+The chapters on gradient descent, momentum and adaptive methods draw every trajectory with these:
+
+    surface = quadratic(condition_number=10, angle=np.pi / 6)
+    result = run(optim.sgd(lr=0.15, momentum=0.5), surface, x0=(-2.0, 1.5), steps=200)
+    result.params   # (201, 2): x_0 .. x_200
+    result.losses   # (201,):   f(x_0) .. f(x_200)
+    X, Y, Z = surface.grid((-3, 3), (-2, 2), 101)   # for plt.contour
+
+Every surface has ``value(x)`` (x of shape (..., d); returns shape (...)), ``grad(x)`` (shape (d,)
+in and out), ``dim``, and, where known, ``minimum`` (the minimiser). The stochastic ones also have
+``stochastic_grad(x, rng)``: :func:`run` uses it when given a ``seed``.
+
+Public names
+------------
+``Quadratic``, ``quadratic`` (rotated, chosen condition number, with ``hessian``), ``rosenbrock``,
+``saddle``, ``local_minima`` (a poor local minimum beside the global one), ``linear_slope``
+(for momentum's maximum acceleration), ``noisy`` (additive gradient noise, as from mini-batches),
+``least_squares`` (linear regression on scikit-learn's bundled diabetes data, with real mini-batches),
+``run`` and its result ``Run``.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from course_lib import _validate
+
+__all__ = [
+    "Surface",
+    "Quadratic",
+    "quadratic",
+    "rosenbrock",
+    "saddle",
+    "local_minima",
+    "linear_slope",
+    "noisy",
+    "least_squares",
+    "Run",
+    "run",
+]
+
+
+def _point(name, x, dim):
+    x = _validate.array(name, x)
+    if x.shape != (dim,):
+        raise ValueError(f"{name} must have shape ({dim},), got {x.shape}")
+    return x
+
+
+class Surface:
+    """Base class: a function of ``x`` of shape (d,) with its gradient. Subclasses define
+    ``_value(x)`` (vectorised over leading axes) and ``_grad(x)``."""
+
+    dim = 2
+    minimum = None
+
+    def value(self, x):
+        """f(x) for x of shape (..., d); returns a float or an array of shape (...)."""
+        x = _validate.array("x", x)
+        if x.ndim == 0 or x.shape[-1] != self.dim:
+            raise ValueError(f"x must have shape (..., {self.dim}), got {x.shape}")
+        out = self._value(x)
+        return float(out) if np.ndim(out) == 0 else out
+
+    def grad(self, x):
+        """The gradient at x, shape (d,)."""
+        return self._grad(_point("x", x, self.dim))
+
+    def __call__(self, x):
+        return self.value(x)
+
+    def grid(self, xlim=(-2.0, 2.0), ylim=(-2.0, 2.0), n=101):
+        """``X, Y, Z`` of shape (n, n) for a contour plot of a 2-D surface (``Z = f(X, Y)``)."""
+        if self.dim != 2:
+            raise ValueError(f"grid needs a 2-D surface, this one has dim {self.dim}")
+        n = _validate.integer("n", n, low=2)
+        limits = []
+        for name, lim in (("xlim", xlim), ("ylim", ylim)):
+            lim = _validate.array(name, lim)
+            if lim.shape != (2,) or not lim[0] < lim[1]:
+                raise ValueError(f"{name} must be a pair (low, high) with low < high, got {lim}")
+            limits.append(lim)
+        X, Y = np.meshgrid(np.linspace(*limits[0], n), np.linspace(*limits[1], n))
+        return X, Y, self._value(np.stack([X, Y], axis=-1))
+
+
+class Quadratic(Surface):
+    r"""The quadratic :math:`f(x) = \tfrac12 (x - c)^\top H (x - c)` with symmetric H, shape (d, d).
+
+    ``grad`` is :math:`H(x - c)`; ``hessian`` is H; ``eigenvalues`` are H's, ascending; ``minimum`` is c
+    when H is positive definite. Its condition number :math:`\kappa = \lambda_{\max}/\lambda_{\min}`
+    governs gradient descent (chapter "Momentum", :mod:`course_lib.quadratic_theory`).
+    """
+
+    def __init__(self, hessian, center=None):
+        hessian = _validate.array("hessian", hessian)
+        if hessian.ndim != 2 or hessian.shape[0] != hessian.shape[1] or not np.allclose(hessian, hessian.T):
+            raise ValueError(f"hessian must be a symmetric square matrix, got shape {hessian.shape}")
+        self.dim = hessian.shape[0]
+        self.hessian = hessian
+        self.center = np.zeros(self.dim) if center is None else _point("center", center, self.dim)
+        self.eigenvalues = np.linalg.eigvalsh(hessian)
+        self.minimum = self.center if self.eigenvalues[0] > 0 else None
+
+    @property
+    def condition_number(self) -> float:
+        return float(self.eigenvalues[-1] / self.eigenvalues[0])
+
+    def _value(self, x):
+        d = x - self.center
+        return 0.5 * np.einsum("...i,ij,...j->...", d, self.hessian, d)
+
+    def _grad(self, x):
+        return self.hessian @ (x - self.center)
+
+
+def quadratic(condition_number=10.0, *, largest=1.0, angle=0.0, center=(0.0, 0.0)) -> Quadratic:
+    r"""A 2-D quadratic bowl with eigenvalues :math:`L` = ``largest`` and :math:`\mu = L/\kappa`.
+
+    :math:`H = R(\phi)\,\mathrm{diag}(L, \mu)\,R(\phi)^\top` with :math:`R(\phi)` the rotation by
+    ``angle`` (radians): at angle 0 the steep direction is the x axis.
+    """
+    kappa = _validate.real("condition_number", condition_number, low=1.0)
+    largest = _validate.real("largest", largest, low=0.0, low_open=True)
+    angle = _validate.real("angle", angle)
+    c, s = np.cos(angle), np.sin(angle)
+    rotation = np.array([[c, -s], [s, c]])
+    hessian = rotation @ np.diag([largest, largest / kappa]) @ rotation.T
+    return Quadratic(0.5 * (hessian + hessian.T), center)
+
+
+class _Rosenbrock(Surface):
+    def __init__(self, a, b):
+        self.a, self.b = a, b
+        self.minimum = np.array([a, a * a])
+
+    def _value(self, x):
+        return (self.a - x[..., 0]) ** 2 + self.b * (x[..., 1] - x[..., 0] ** 2) ** 2
+
+    def _grad(self, x):
+        u, w = x
+        return np.array([-2.0 * (self.a - u) - 4.0 * self.b * u * (w - u * u), 2.0 * self.b * (w - u * u)])
+
+
+def rosenbrock(a=1.0, b=100.0) -> Surface:
+    r"""Rosenbrock's banana :math:`f(x, y) = (a - x)^2 + b(y - x^2)^2`; minimum 0 at :math:`(a, a^2)`,
+    at the bottom of a curved, nearly flat valley."""
+    return _Rosenbrock(_validate.real("a", a), _validate.real("b", b, low=0.0, low_open=True))
+
+
+class _Saddle(Surface):
+    def __init__(self, curvature):
+        self.curvature = curvature
+        self.minimum = np.array([0.0, 1.0])
+        self.saddle_point = np.zeros(2)
+
+    def _value(self, x):
+        y = x[..., 1]
+        return 0.5 * self.curvature * x[..., 0] ** 2 + 0.25 * y**4 - 0.5 * y**2
+
+    def _grad(self, x):
+        return np.array([self.curvature * x[0], x[1] ** 3 - x[1]])
+
+
+def saddle(curvature=1.0) -> Surface:
+    r"""A saddle point at the origin on a surface that is bounded below:
+
+    .. math:: f(x, y) = \tfrac{a}{2} x^2 + \tfrac14 y^4 - \tfrac12 y^2
+
+    Hessian diag(a, -1) at (0, 0); two minima, :math:`(0, \pm 1)` with :math:`f = -1/4`
+    (``minimum`` is (0, 1)). Started on the x axis, gradient descent stops at the saddle; a tiny
+    y offset (or gradient noise) escapes, slowly at first (source 003, 004: saddle points).
+    """
+    return _Saddle(_validate.real("curvature", curvature, low=0.0, low_open=True))
+
+
+class _LocalMinima(Surface):
+    def __init__(self, tilt, curvature):
+        self.tilt, self.curvature = tilt, curvature
+        roots = np.sort(np.roots([1.0, 0.0, -1.0, tilt]).real)   # h'(x) = x^3 - x + tilt
+        self.global_minimum = np.array([roots[0], 0.0])
+        self.local_maximum = np.array([roots[1], 0.0])
+        self.local_minimum = np.array([roots[2], 0.0])
+        self.minimum = self.global_minimum
+
+    def _value(self, x):
+        u = x[..., 0]
+        return 0.25 * u**4 - 0.5 * u**2 + self.tilt * u + 0.5 * self.curvature * x[..., 1] ** 2
+
+    def _grad(self, x):
+        return np.array([x[0] ** 3 - x[0] + self.tilt, self.curvature * x[1]])
+
+
+def local_minima(tilt=0.25, curvature=1.0) -> Surface:
+    r"""A tilted double well: a poor local minimum beside a better global one.
+
+    .. math:: f(x, y) = \tfrac14 x^4 - \tfrac12 x^2 + s\,x + \tfrac{a}{2} y^2
+
+    With tilt :math:`0 < s < 2/(3\sqrt3) \approx 0.385` the well at negative x (``global_minimum``) is
+    deeper than the one at positive x (``local_minimum``); ``local_maximum`` is the ridge between.
+    Gradient descent started at x > ``local_maximum[0]`` ends in the poor minimum; enough momentum
+    can carry it over the ridge.
+    """
+    tilt = _validate.real("tilt", tilt, low=0.0, high=2.0 / (3.0 * np.sqrt(3.0)), low_open=True, high_open=True)
+    return _LocalMinima(tilt, _validate.real("curvature", curvature, low=0.0, low_open=True))
+
+
+class _LinearSlope(Surface):
+    def __init__(self, slope):
+        self.slope = slope
+        self.dim = slope.size
+
+    def _value(self, x):
+        return x @ self.slope
+
+    def _grad(self, x):
+        return self.slope.copy()
+
+
+def linear_slope(slope=(1.0, 0.0)) -> Surface:
+    r"""The plane :math:`f(x) = s^\top x`: a constant gradient s everywhere, no minimum.
+
+    On it every gradient points the same way, so momentum's velocity grows to its limit
+    :math:`\epsilon s/(1-\alpha)`: the maximum acceleration :math:`1/(1-\alpha)` of source 000.
+    """
+    slope = _validate.array("slope", slope)
+    if slope.ndim != 1 or slope.size < 1:
+        raise ValueError(f"slope must be a vector, got shape {slope.shape}")
+    return _LinearSlope(slope)
+
+
+class _Noisy(Surface):
+    def __init__(self, surface, sigma):
+        self.surface, self.sigma = surface, sigma
+        self.dim, self.minimum = surface.dim, surface.minimum
+
+    def _value(self, x):
+        return self.surface._value(x)
+
+    def _grad(self, x):
+        return self.surface._grad(x)
+
+    def stochastic_grad(self, x, rng):
+        """The exact gradient plus independent Gaussian noise of standard deviation sigma per component."""
+        return self.surface._grad(x) + self.sigma * rng.standard_normal(self.dim)
+
+    def grid(self, *args, **kwargs):
+        return self.surface.grid(*args, **kwargs)
+
+
+def noisy(surface, sigma) -> Surface:
+    r"""``surface`` with noisy gradients: :math:`\tilde g = \nabla f(x) + \sigma\,\xi`, :math:`\xi \sim N(0, I)`.
+
+    A model of mini-batch noise (unbiased, variance :math:`\sigma^2` per component). ``value`` and
+    ``grad`` stay exact; ``stochastic_grad(x, rng)`` draws the noisy one; ``run(..., seed=s)`` uses it.
+    """
+    if not isinstance(surface, Surface):
+        raise TypeError(f"surface must be a Surface, got {type(surface).__name__}")
+    return _Noisy(surface, _validate.real("sigma", sigma, low=0.0))
+
+
+class _LeastSquares(Surface):
+    def __init__(self, X, y, batch_size):
+        self.X, self.y, self.batch_size = X, y, batch_size
+        self.n, self.dim = X.shape
+        self.hessian = X.T @ X / self.n
+        self.eigenvalues = np.linalg.eigvalsh(self.hessian)
+        self.minimum = np.linalg.lstsq(X, y, rcond=None)[0]
+
+    def _value(self, w):
+        residual = w @ self.X.T - self.y
+        return 0.5 * np.mean(residual**2, axis=-1)
+
+    def _grad(self, w, rows=None):
+        X, y = (self.X, self.y) if rows is None else (self.X[rows], self.y[rows])
+        return X.T @ (X @ w - y) / len(y)
+
+    def grad(self, w, batch=None):
+        """The gradient of the mean loss over all rows, or over the rows ``batch`` (an index array)."""
+        w = _point("w", w, self.dim)
+        if batch is None:
+            return self._grad(w)
+        rows = np.asarray(batch)
+        if rows.ndim != 1 or rows.size == 0 or not np.issubdtype(rows.dtype, np.integer) \
+                or rows.min() < 0 or rows.max() >= self.n:
+            raise ValueError(f"batch must be a non-empty 1-D array of row indices in [0, {self.n})")
+        return self._grad(w, rows)
+
+    def batches(self, seed, batch_size=None):
+        """An endless iterator of mini-batches (index arrays): each epoch a fresh shuffle, cut into
+        batches of ``batch_size`` (the last, shorter one of an epoch is kept). Seeded."""
+        batch_size = self.batch_size if batch_size is None else _validate.integer("batch_size", batch_size, low=1)
+        rng = np.random.default_rng(seed)
+        while True:
+            order = rng.permutation(self.n)
+            for start in range(0, self.n, batch_size):
+                yield order[start:start + batch_size]
+
+    def stochastic_grad(self, w, rng):
+        """The gradient on a batch of ``batch_size`` rows drawn without replacement with ``rng``."""
+        return self._grad(w, rng.choice(self.n, size=self.batch_size, replace=False))
+
+
+def least_squares(batch_size=32, *, features=None) -> Surface:
+    r"""Linear regression on real data: scikit-learn's bundled diabetes set (442 patients, 10 features).
+
+    .. math:: f(w) = \frac{1}{2n} \sum_{i=1}^n (x_i^\top w - y_i)^2, \qquad
+              \nabla f(w) = \frac1n X^\top (Xw - y)
+
+    Features and target are z-scored (so no intercept is needed and the scale is comparable to the
+    other surfaces). ``features`` picks columns (e.g. ``(2, 8)``, BMI and S5, for a 2-D picture).
+    ``grad(w, batch)`` is the gradient on the rows ``batch``; ``batches(seed)`` yields shuffled
+    mini-batches; ``hessian`` is :math:`X^\top X/n`; ``minimum`` the least-squares solution.
+    """
+    from sklearn.datasets import load_diabetes  # bundled with scikit-learn: no download
+
+    batch_size = _validate.integer("batch_size", batch_size, low=1, high=442)
+    data = load_diabetes()
+    X, y = data.data.astype(np.float64), data.target.astype(np.float64)
+    if features is not None:
+        columns = [_validate.integer("features", c, low=0, high=X.shape[1] - 1) for c in features]
+        if not columns or len(set(columns)) != len(columns):
+            raise ValueError("features must be distinct column indices in [0, 9]")
+        X = X[:, columns]
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    y = (y - y.mean()) / y.std()
+    return _LeastSquares(X, y, batch_size)
+
+
+class Run(NamedTuple):
+    """The result of :func:`run`: ``params`` of shape (steps + 1, d), ``losses`` of shape (steps + 1,)."""
+    params: np.ndarray
+    losses: np.ndarray
+
+
+def run(optimizer, surface, x0, steps, *, seed=None) -> Run:
+    """Run ``optimizer`` on ``surface`` from ``x0`` for ``steps`` steps.
+
+    Each step takes the gradient at ``optimizer.lookahead(x, state)`` (x itself, except for the
+    Nesterov look-ahead forms) and calls ``optimizer.step``. With a ``seed``, stochastic surfaces
+    (``noisy``, ``least_squares``) give seeded noisy / mini-batch gradients; without one, exact ones.
+    Returns :class:`Run` with the trajectory ``params`` (x_0 .. x_steps) and the ``losses`` f(x_k).
+    """
+    if not isinstance(surface, Surface):
+        raise TypeError(f"surface must be a Surface, got {type(surface).__name__}")
+    if not all(hasattr(optimizer, name) for name in ("init", "step", "lookahead")):
+        raise TypeError(f"optimizer must be a course_lib.optim optimizer, got {type(optimizer).__name__}")
+    x = _point("x0", x0, surface.dim)
+    steps = _validate.integer("steps", steps, low=0)
+    if seed is None:
+        gradient = surface._grad
+    else:
+        if not hasattr(surface, "stochastic_grad"):
+            raise ValueError("seed is only meaningful for a stochastic surface (noisy, least_squares)")
+        rng = np.random.default_rng(seed)
+        gradient = lambda point: surface.stochastic_grad(point, rng)  # noqa: E731
+    trajectory = np.empty((steps + 1, surface.dim))
+    trajectory[0] = x
+    state = optimizer.init(x)
+    fast = getattr(optimizer, "_raw_step", None)
+    for k in range(steps):
+        g = gradient(optimizer.lookahead(x, state))
+        x, state = fast(x, g, state) if fast is not None else optimizer.step(x, g, state)
+        trajectory[k + 1] = x
+    return Run(trajectory, np.asarray(surface._value(trajectory), dtype=np.float64))
