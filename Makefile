@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: book test lab student notebooks benchmarks browser clean
+.PHONY: book test lab student notebooks benchmarks browser assets clean
 
 # The virtual environment, with the pinned runtime/build requirements and course_lib.
 $(VENV)/.runtime: requirements.txt pyproject.toml
@@ -17,8 +17,17 @@ $(VENV)/.test: $(VENV)/.runtime requirements-test.txt
 	$(BIN)/python -m pip install --quiet -r requirements-test.txt
 	touch $@
 
+# The website's own copies of MathJax, RequireJS and the widget manager (no CDN), at the
+# versions pinned in package-lock.json; tools/offline_assets.py copies them into the site.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+## make assets: install the website's browser assets (npm ci).
+assets: node_modules/.package-lock.json
+
 ## make book: install everything and build the website into _build/html.
-book: $(VENV)/.runtime
+book: $(VENV)/.runtime assets
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 	@echo ""
 	@echo "The book is built. Open it in a browser:"
@@ -26,7 +35,7 @@ book: $(VENV)/.runtime
 
 ## make test: install everything and run every test (library, checkers, widgets,
 ## notebooks through nbval, the site build and the browser tests).
-test: $(VENV)/.test browser
+test: $(VENV)/.test browser assets
 	$(BIN)/python -m pytest tests book --nbval -p no:cacheprovider
 
 ## make lab: open the chapters in JupyterLab (ipywidgets work out of the box).

@@ -1,0 +1,192 @@
+"""Sphinx extension: the website serves its own scripts and fonts, and asks no other host.
+
+Sphinx, MyST-NB and the theme load three things from CDNs by default:
+
+- MathJax 3 (``mathjax_path``, from jsdelivr),
+- RequireJS and the Jupyter widget HTML manager (``nb_ipywidgets_js``, from cdnjs
+  and jsdelivr), which render the widgets' saved state on the pages of notebooks.
+
+This extension points both settings at copies under ``_static/vendor/`` and copies
+them there from ``node_modules/``, which ``npm ci`` fills from the exact versions
+pinned in ``package.json`` / ``package-lock.json`` (``make assets`` does it; ``make
+book`` and ``make test`` depend on it). Everything else the theme uses (Font Awesome,
+its fonts, the search index) is already shipped inside the PyPI packages.
+
+The HTML manager (``embed-amd.js``) bundles the widget models of ipywidgets 8
+(``@jupyter-widgets/base``, ``controls`` and ``output``); it would go to a CDN only
+for a third-party widget package, and the book uses none (tests/test_site_offline.py
+checks every notebook's saved widget state for that).
+
+It also decides the launch buttons: Jupyter Book fills in its own repository
+(executablebooks/jupyter-book) when ``_config.yml`` names none, so the Binder and
+Colab buttons of ``launch_buttons`` are switched off unless ``repository.url`` names
+this book's repository.
+
+Registered in ``_config.yml`` under ``sphinx.local_extensions``.
+"""
+
+import re
+import shutil
+from pathlib import Path
+
+from sphinx.errors import ExtensionError
+
+ROOT = Path(__file__).resolve().parent.parent
+NODE_MODULES = ROOT / "node_modules"
+
+# What is copied, as {destination under _static/vendor: (package folder, globs)}.
+# Each package.json goes along: it names the version and the license.
+VENDOR = {
+    # tex-mml-chtml.js is the combined file Sphinx uses by default; the folders hold
+    # the components and fonts it loads on demand (TeX extensions, menu, a11y).
+    "mathjax": ("mathjax", ["LICENSE", "package.json", "es5/tex-mml-chtml.js", "es5/a11y/**/*",
+                            "es5/adaptors/**/*", "es5/input/**/*", "es5/output/**/*",
+                            "es5/sre/**/*", "es5/ui/**/*"]),
+    "requirejs": ("requirejs", ["package.json", "require.js"]),
+    # embed-amd.js finds its fonts (Font Awesome) next to itself.
+    "html-manager": ("@jupyter-widgets/html-manager",
+                     ["package.json", "dist/embed-amd.js", "dist/*.woff2", "dist/*.woff",
+                      "dist/*.ttf", "dist/*.eot", "dist/*.svg"]),
+}
+
+MATHJAX_PATH = "vendor/mathjax/es5/tex-mml-chtml.js"
+IPYWIDGETS_JS = {
+    # Same order as MyST-NB's default: RequireJS first, then the manager; no `crossorigin`
+    # attribute, which would block the scripts of a page opened from a file.
+    "vendor/requirejs/require.js": {},
+    "vendor/html-manager/setup.js": {},
+    "vendor/html-manager/dist/embed-amd.js": {},
+}
+
+# embed-amd.js takes the folder of its fonts from the AMD module's URL as origin + path,
+# which is "null/..." on a page opened from a file; its bundles then honour
+# window.__jupyter_widgets_assets_path__, but only after their styles asked for the fonts.
+# The copy is patched to honour it first (setup.js sets it). Each bundle has one such line.
+PUBLIC_PATH = re.compile(r"(\w)\.p=`\$\{(\w)\.origin\}\$\{\2\.pathname\}`")
+PUBLIC_PATH_PATCHED = r"\1.p=window.__jupyter_widgets_assets_path__||`${\2.origin}${\2.pathname}`"
+
+
+def patch_embed_amd(source):
+    """Return embed-amd.js with its public path taken from the global set by setup.js."""
+    patched, count = PUBLIC_PATH.subn(PUBLIC_PATH_PATCHED, source)
+    if count == 0:
+        raise ExtensionError("offline_assets: embed-amd.js no longer sets its public path "
+                             "as expected; check the font paths of the widgets")
+    return patched
+
+
+# Written to _static/vendor/html-manager/setup.js; runs just before embed-amd.js.
+WIDGETS_SETUP_JS = """\
+// Set up the Jupyter widget HTML manager (embed-amd.js, next to this file) for this site.
+(function () {
+  // 1. embed-amd.js loads its fonts from this folder, also from a page opened as a file.
+  window.__jupyter_widgets_assets_path__ = document.currentScript.src.replace(/[^/]*$/, "dist/");
+  // 2. ipywidgets 8 typesets widget labels with the MathJax 2 call MathJax.Hub.Queue;
+  //    the book loads MathJax 3 (deferred), so give it that call once MathJax is there.
+  document.addEventListener("DOMContentLoaded", function () {
+    var mathjax = window.MathJax;
+    if (mathjax && mathjax.startup && !mathjax.Hub) {
+      mathjax.Hub = {Queue: function (job) {  // job = ["Typeset", MathJax.Hub, element]
+        mathjax.startup.promise = mathjax.startup.promise.then(function () {
+          return mathjax.typesetPromise([job[2]]);
+        });
+      }};
+    }
+  });
+})();
+"""
+
+JUPYTER_BOOK_DEFAULT_REPOSITORY = "https://github.com/executablebooks/jupyter-book"
+LAUNCH_URL_KEYS = ("binderhub_url", "colab_url", "jupyterhub_url", "deepnote_url")
+
+
+def vendored_files(node_modules=NODE_MODULES):
+    """Return {relative destination path: source path} of every file to serve."""
+    files = {}
+    for destination, (package, patterns) in VENDOR.items():
+        folder = Path(node_modules) / package
+        if not folder.is_dir():
+            raise ExtensionError(
+                f"offline_assets: {folder} is missing; run `make assets` "
+                "(npm ci) to install the pinned browser assets")
+        for pattern in patterns:
+            matches = [p for p in folder.glob(pattern) if p.is_file()]
+            if not matches:
+                raise ExtensionError(
+                    f"offline_assets: nothing matches {package}/{pattern}; "
+                    "was package.json changed without updating this list?")
+            for path in matches:
+                files[f"{destination}/{path.relative_to(folder).as_posix()}"] = path
+    return files
+
+
+def launch_buttons_enabled(repository_url):
+    """True when ``repository.url`` names this book's repository (not Jupyter Book's default)."""
+    url = (repository_url or "").strip().rstrip("/")
+    return bool(url) and url != JUPYTER_BOOK_DEFAULT_REPOSITORY
+
+
+def configure(app, config):
+    """Point MathJax and the widget scripts at the local copies; decide the launch buttons."""
+    config.mathjax_path = MATHJAX_PATH
+    config.nb_ipywidgets_js = dict(IPYWIDGETS_JS)
+    # The theme logs a console error on every page when no colour mode is set;
+    # "auto" (follow the reader's system) is what it falls back to anyway.
+    config.html_context.setdefault("default_mode", "auto")
+
+    options = config.html_theme_options
+    if not launch_buttons_enabled(options.get("repository_url")):
+        buttons = dict(options.get("launch_buttons") or {})
+        for key in LAUNCH_URL_KEYS:
+            buttons[key] = ""
+        buttons["thebe"] = False
+        options["launch_buttons"] = buttons
+
+
+def thebe_enabled(config):
+    return bool((config.html_theme_options.get("launch_buttons") or {}).get("thebe"))
+
+
+def drop_thebe_scripts(app, pagename, templatename, context, doctree):
+    """Without a thebe button, leave out sphinx-thebe's scripts.
+
+    sphinx-thebe adds its configuration script twice (a console error:
+    "Identifier 'THEBE_JS_URL' has already been declared") and names a CDN copy of
+    thebe; with thebe on, only the duplicate goes.
+    """
+    kept, bodies = [], set()
+    for script in context.get("script_files", []):
+        body = getattr(script, "attributes", {}).get("body", "")
+        is_thebe = "THEBE_JS_URL" in body or str(getattr(script, "filename", script)).endswith("sphinx-thebe.js")
+        if is_thebe and (not thebe_enabled(app.config) or (body and body in bodies)):
+            continue
+        bodies.add(body)
+        kept.append(script)
+    context["script_files"] = kept
+
+
+def check_assets(app):
+    """Fail early, before reading any page, when ``npm ci`` has not been run."""
+    vendored_files()
+
+
+def copy_assets(app, exception):
+    """Copy the vendored files into ``_static/vendor`` of the HTML output."""
+    if exception is not None or app.builder.format != "html":
+        return
+    target = Path(app.outdir) / "_static" / "vendor"
+    for relative, source in vendored_files().items():
+        destination = target / relative
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, destination)
+    (target / "html-manager" / "setup.js").write_text(WIDGETS_SETUP_JS, encoding="utf-8")
+    embed = target / "html-manager" / "dist" / "embed-amd.js"
+    embed.write_text(patch_embed_amd(embed.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+def setup(app):
+    app.connect("config-inited", configure, priority=400)
+    app.connect("builder-inited", check_assets)
+    app.connect("html-page-context", drop_thebe_scripts)
+    app.connect("build-finished", copy_assets)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
