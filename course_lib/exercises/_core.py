@@ -64,6 +64,8 @@ def _format(value) -> str:
 
 def _same(answer, expected, rtol, atol) -> tuple[bool, str | None]:
     """Compare an answer with the expected value. Returns (agrees, why-not)."""
+    if answer is None:
+        return False, "your function returned None (is a `return` missing?)"
     if isinstance(expected, dict):
         if not isinstance(answer, dict):
             return False, f"expected a dict, got {type(answer).__name__}"

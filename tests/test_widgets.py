@@ -1,0 +1,102 @@
+"""Every widget of the book: built and driven from code, drawing what course_lib computes.
+
+The generic tests discover every FigureWidget subclass in course_lib.widgets, so a chapter's new
+widget is tested as soon as it exists: it must build with its defaults, and moving any one
+control must change the picture.
+"""
+import importlib
+import inspect
+import pkgutil
+
+import ipywidgets
+import numpy as np
+import pytest
+
+import course_lib.widgets
+from course_lib.ewma import ewma, ewma_weights
+from course_lib.widgets import FigureWidget
+from course_lib.widgets.ewma import EWMASeriesWidget, WeightKernelWidget
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def all_widget_classes():
+    classes = []
+    for module_info in pkgutil.iter_modules(course_lib.widgets.__path__):
+        module = importlib.import_module(f"course_lib.widgets.{module_info.name}")
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, FigureWidget) and cls is not FigureWidget and cls.__module__ == module.__name__:
+                classes.append(cls)
+    return classes
+
+
+def another_value(control):
+    """A valid value different from the control's current one."""
+    if isinstance(control, ipywidgets.Checkbox) or isinstance(control, ipywidgets.ToggleButton):
+        return not control.value
+    if hasattr(control, "options") and control.options:
+        values = [o[1] if isinstance(o, tuple) else o for o in control.options]
+        return next(v for v in values if v != control.value)
+    if hasattr(control, "min") and hasattr(control, "max"):
+        return control.max if control.value != control.max else control.min
+    raise AssertionError(f"no rule to move a {type(control).__name__}")
+
+
+WIDGETS = all_widget_classes()
+
+
+def test_the_ewma_widgets_are_discovered():
+    assert {EWMASeriesWidget, WeightKernelWidget} <= set(WIDGETS)
+
+
+@pytest.mark.parametrize("cls", WIDGETS, ids=lambda c: c.__name__)
+def test_widget_builds_and_every_control_changes_the_figure(cls):
+    widget = cls()
+    assert bytes(widget.image.value).startswith(PNG_SIGNATURE)
+    assert isinstance(widget.widget, ipywidgets.VBox)
+    assert len(widget.fig.axes) >= 1
+    for name, control in widget.controls.items():
+        before = bytes(widget.image.value)
+        widget.set(**{name: another_value(control)})
+        assert bytes(widget.image.value) != before, f"moving {name!r} did not change the figure"
+
+
+@pytest.mark.parametrize("cls", WIDGETS, ids=lambda c: c.__name__)
+def test_a_slider_event_redraws_like_set(cls):
+    widget = cls()
+    name, control = next(iter(widget.controls.items()))
+    control.value = another_value(control)  # what the browser does
+    via_event = bytes(widget.image.value)
+    widget.redraw()
+    assert bytes(widget.image.value) == via_event
+
+
+def test_series_widget_draws_the_ewma_of_its_data():
+    widget = EWMASeriesWidget()
+    widget.set(rho=0.95, bias_correction=True)
+    assert np.allclose(widget.lines["ewma"].get_ydata(), ewma(widget.y, 0.95))
+    assert np.allclose(widget.lines["corrected"].get_ydata(), ewma(widget.y, 0.95, bias_correction=True))
+    assert widget.lines["corrected"].get_visible()
+    widget.set(bias_correction=False)
+    assert not widget.lines["corrected"].get_visible()
+    assert "window 1/(1-ρ) = 20.0" in widget.ax.get_title()
+
+
+def test_kernel_widget_draws_the_weights():
+    widget = WeightKernelWidget()
+    widget.set(rho=0.8, t=10, bias_correction=False)
+    heights = np.array([bar.get_height() for bar in widget.bars])
+    assert np.allclose(heights[:10], ewma_weights(0.8, 10)) and np.all(heights[10:] == 0)
+    assert "sum to 0.893" in widget.ax.get_title()  # 1 - 0.8^10
+    widget.set(bias_correction=True)
+    assert sum(bar.get_height() for bar in widget.bars) == pytest.approx(1.0)
+    assert widget.window_line.get_xdata()[0] == pytest.approx(5.0)
+
+
+def test_set_rejects_unknown_controls():
+    with pytest.raises(ValueError, match="unknown control"):
+        EWMASeriesWidget().set(beta=0.5)
+
+
+def test_default_figure_is_deterministic():
+    assert bytes(EWMASeriesWidget().image.value) == bytes(EWMASeriesWidget().image.value)
