@@ -85,11 +85,11 @@ def test_series_widget_draws_the_ewma_of_its_data():
 def test_kernel_widget_draws_the_weights():
     widget = WeightKernelWidget()
     widget.set(rho=0.8, t=10, bias_correction=False)
-    heights = np.array([bar.get_height() for bar in widget.bars])
+    heights = np.array([segment[1, 1] for segment in widget.bars.get_segments()])
     assert np.allclose(heights[:10], ewma_weights(0.8, 10)) and np.all(heights[10:] == 0)
     assert "sum to 0.893" in widget.ax.get_title()  # 1 - 0.8^10
     widget.set(bias_correction=True)
-    assert sum(bar.get_height() for bar in widget.bars) == pytest.approx(1.0)
+    assert sum(segment[1, 1] for segment in widget.bars.get_segments()) == pytest.approx(1.0)
     assert widget.window_line.get_xdata()[0] == pytest.approx(5.0)
 
 

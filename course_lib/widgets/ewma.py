@@ -65,7 +65,8 @@ class WeightKernelWidget(FigureWidget):
     def draw_initial(self, fig):
         ax = fig.add_subplot()
         k = np.arange(self.K)
-        self.bars = [self.animate(bar) for bar in ax.bar(k, np.zeros(self.K), width=0.8, color=COLORS["ewma"])]
+        # One LineCollection of thick vertical segments: one artist to move, however many weights.
+        self.bars = self.animate(ax.vlines(k, 0, np.zeros(self.K), color=COLORS["ewma"], linewidth=5))
         self.window_line = self.animate(ax.axvline(0, color=COLORS["reference"], linestyle=":",
                                                    label="effective window 1/(1-ρ)"))
         self.lag_line = self.animate(ax.axvline(0, color=COLORS["corrected"], linestyle="--",
@@ -78,8 +79,7 @@ class WeightKernelWidget(FigureWidget):
     def update(self, rho, t, bias_correction):
         weights = np.zeros(self.K)
         weights[:t] = ewma.ewma_weights(rho, t, bias_correction=bias_correction)
-        for bar, height in zip(self.bars, weights):
-            bar.set_height(height)
+        self.bars.set_segments([[(k, 0.0), (k, w)] for k, w in enumerate(weights)])
         self.window_line.set_xdata([ewma.effective_window(rho)] * 2)
         self.lag_line.set_xdata([ewma.lag(rho)] * 2)
         # The y-range snaps to a few levels, so most moves keep the axes (and the fast redraw).
