@@ -1,0 +1,131 @@
+"""course_lib.quadratic_theory against closed forms and the measured convergence of real runs."""
+import numpy as np
+import pytest
+
+from course_lib import optim, surfaces
+from course_lib import quadratic_theory as qt
+
+
+def error_curve(opt, surface, x0, steps):
+    params = surfaces.run(opt, surface, x0, steps).params
+    return np.linalg.norm(params - surface.minimum, axis=1)
+
+
+def test_iteration_matrix_reproduces_sgd_with_momentum_exactly():
+    """Along one eigen-direction, torch-style sgd(momentum) is x_{k+1} = T (x_k, x_{k-1}) with x_{-1} = x_0."""
+    lam, alpha, beta = 0.7, 0.3, 0.6
+    surface = surfaces.Quadratic([[lam]])
+    xs = surfaces.run(optim.sgd(alpha, momentum=beta), surface, (1.0,), 40).params[:, 0]
+    T = qt.iteration_matrix(alpha, beta, lam)
+    z, predicted = np.array([1.0, 1.0]), [1.0]
+    for _ in range(40):
+        z = T @ z
+        predicted.append(z[0])
+    np.testing.assert_allclose(xs, predicted, rtol=1e-12, atol=1e-15)
+
+
+def test_spectral_radius_is_the_largest_eigenvalue_modulus():
+    rng = np.random.default_rng(0)
+    alpha, beta, lam = rng.uniform(0, 3, 300), rng.uniform(0, 0.999, 300), rng.uniform(0.01, 2, 300)
+    expected = [np.max(np.abs(np.linalg.eigvals(qt.iteration_matrix(a, b, l)))) for a, b, l in zip(alpha, beta, lam)]
+    np.testing.assert_allclose(qt.spectral_radius(alpha, beta, lam), expected, rtol=1e-7)
+
+
+def test_convergence_region():
+    alpha = np.linspace(0.01, 5, 300)[None, :]
+    beta = np.linspace(0, 0.98, 200)[:, None]
+    inside = qt.converges(alpha, beta, 1.0)
+    radius = qt.spectral_radius(alpha, beta, 1.0)
+    away_from_edge = np.abs(alpha - 2 * (1 + beta)) > 1e-6
+    np.testing.assert_array_equal(inside[np.broadcast_to(away_from_edge, inside.shape)],
+                                  (radius < 1)[np.broadcast_to(away_from_edge, inside.shape)])
+    assert qt.converges(1.9, 0.0, 1.0) and not qt.converges(2.1, 0.0, 1.0) and qt.converges(2.1, 0.1, 1.0)
+
+
+def test_critical_damping_is_a_double_root_with_radius_one_minus_sqrt_alpha_lambda():
+    for alpha, lam in [(0.1, 1.0), (0.5, 0.3), (1.0, 0.9)]:
+        beta = qt.critical_momentum(alpha, lam)
+        assert beta == pytest.approx((1 - np.sqrt(alpha * lam)) ** 2)
+        assert (1 + beta - alpha * lam) ** 2 - 4 * beta == pytest.approx(0.0, abs=1e-12)
+        assert qt.spectral_radius(alpha, beta, lam) == pytest.approx(1 - np.sqrt(alpha * lam), rel=1e-6)
+        # for a fixed step, the critical momentum gives the fastest decay of that direction
+        betas = np.linspace(0, 0.999, 2001)
+        assert qt.spectral_radius(alpha, beta, lam) <= np.min(qt.spectral_radius(alpha, betas, lam)) + 1e-6
+
+
+@pytest.mark.parametrize("kappa", [4.0, 25.0, 100.0])
+def test_optimal_parameters_and_rates(kappa):
+    mu, L = 0.5 / kappa, 0.5
+    alpha, beta, rho = qt.optimal_momentum(mu, L)
+    assert alpha == pytest.approx((2 / (np.sqrt(L) + np.sqrt(mu))) ** 2)
+    assert beta == pytest.approx(((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)) ** 2)
+    assert rho == qt.momentum_rate(kappa) == pytest.approx((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1))
+    assert qt.rate(alpha, beta, [mu, L]) == pytest.approx(rho, rel=1e-6)
+    # no point of a fine grid beats it
+    steps, momenta = np.linspace(0.01, 2.2 * alpha, 400), np.linspace(0, 0.99, 400)
+    assert np.min(qt.rate_map(steps, momenta, [mu, L])) >= rho - 1e-3
+    step, gd = qt.optimal_gd(mu, L)
+    assert step == pytest.approx(2 / (L + mu)) and gd == pytest.approx((kappa - 1) / (kappa + 1))
+    assert qt.rate(step, 0.0, [mu, L]) == pytest.approx(gd)
+    assert np.min(qt.rate_map(np.linspace(0.01, 4 / L, 2000), [0.0], [mu, L])) >= gd - 1e-3
+
+
+def test_rate_map_layout():
+    steps, momenta = np.linspace(0.1, 3, 7), np.linspace(0, 0.9, 5)
+    out = qt.rate_map(steps, momenta, [0.2, 1.0])
+    assert out.shape == (5, 7)
+    assert out[3, 4] == pytest.approx(qt.rate(steps[4], momenta[3], [0.2, 1.0]))
+
+
+@pytest.mark.parametrize("alpha, beta", [(0.5, 0.0), (1.5, 0.0), (1.0, 0.3), (0.8, 0.8), (2.5, 0.5), (0.2, 0.95)])
+def test_theory_matches_the_measured_rate_of_real_runs(alpha, beta):
+    """Fit the log-error decay of optim.sgd on surfaces.quadratic: it is the predicted spectral radius."""
+    surface = surfaces.quadratic(10.0, largest=1.0, angle=0.5, center=(1.0, -2.0))
+    predicted = qt.rate(alpha, beta, surface.eigenvalues)
+    errors = error_curve(optim.sgd(alpha, momentum=beta), surface, (3.0, 1.0), 400)
+    stop = np.argmax(errors < 1e-11) or errors.size  # before rounding (~1e-16) dominates the error
+    measured = qt.fit_rate(errors[:stop], skip=min(50, stop // 3))
+    assert measured == pytest.approx(predicted, rel=0.01)
+
+
+@pytest.mark.parametrize("kappa", [10.0, 100.0])
+def test_optimal_momentum_beats_optimal_gd_as_predicted(kappa):
+    surface = surfaces.quadratic(kappa, largest=1.0, angle=0.3, center=(1.0, 2.0))
+    mu, L = surface.eigenvalues
+    step, gd = qt.optimal_gd(mu, L)
+    measured_gd = qt.fit_rate(error_curve(optim.sgd(step), surface, (3.0, -1.0), 100), skip=10)
+    assert measured_gd == pytest.approx(gd, rel=1e-6)
+    alpha, beta, rho = qt.optimal_momentum(mu, L)
+    errors = error_curve(optim.sgd(alpha, momentum=beta), surface, (3.0, -1.0), 150)
+    errors = errors[errors > 1e-13]
+    measured = qt.fit_rate(errors, skip=20)
+    # critical damping: the error decays like k rho^k, which biases a finite fit upwards by ~1/k
+    assert rho <= measured <= rho * np.exp(3.0 / len(errors))
+    assert measured < measured_gd
+
+
+@pytest.mark.parametrize("beta", [0.5, 0.9, 0.99])
+def test_maximum_acceleration_on_a_linear_slope(beta):
+    """Source 000: with all gradients equal, the step tends to lr * g / (1 - beta)."""
+    slope = surfaces.linear_slope((2.0, 0.0))
+    for opt in (optim.sgd(0.01, momentum=beta), optim.momentum_scaled(0.01, beta)):
+        params = surfaces.run(opt, slope, (0.0, 0.0), 3000).params
+        last_step = np.linalg.norm(params[-1] - params[-2])
+        assert last_step / (0.01 * 2.0) == pytest.approx(qt.max_acceleration(beta), rel=1e-9)
+    assert qt.max_acceleration(0.99) == pytest.approx(100.0)
+
+
+@pytest.mark.parametrize("call, error, name", [
+    (lambda: qt.spectral_radius(0.1, 1.0, 1.0), ValueError, "momentum"),
+    (lambda: qt.spectral_radius(-0.1, 0.5, 1.0), ValueError, "step"),
+    (lambda: qt.rate(0.1, 0.5, []), ValueError, "eigenvalues"),
+    (lambda: qt.rate_map([[0.1]], [0.5], [1.0]), ValueError, "1-D"),
+    (lambda: qt.critical_momentum(3.0, 1.0), ValueError, "step \\* eigenvalue"),
+    (lambda: qt.optimal_momentum(2.0, 1.0), ValueError, "mu"),
+    (lambda: qt.gd_rate(0.5), ValueError, "condition_number"),
+    (lambda: qt.max_acceleration(1.0), ValueError, "momentum"),
+    (lambda: qt.fit_rate([1.0, 0.0, 0.5]), ValueError, "positive"),
+])
+def test_bad_arguments_name_themselves(call, error, name):
+    with pytest.raises(error, match=name):
+        call()
