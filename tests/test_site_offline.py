@@ -1,0 +1,300 @@
+"""The website as a reader sees it: built, served on localhost, opened in headless Chromium.
+
+Every request to another host is blocked and counted (there must be none), and every page of
+``_toc.yml`` is checked for failed requests, console errors, MathJax that did not typeset,
+figures that did not load, links and anchors that lead nowhere, widgets whose saved figure
+is not shown, and solutions shown before their toggle is clicked. Screenshots of every page
+at desktop (1280 px) and phone (390 px) widths go to ``_build/screenshots``; the bytes each
+page loads go to ``_build/benchmarks/page_weights.json``. A copy of the site opened from
+files (as after a download) is checked the same way.
+"""
+from __future__ import annotations
+
+import functools
+import html.parser
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+import yaml
+
+from site_fixtures import (BENCHMARKS, DESKTOP, PHONE, ROOT, SCREENSHOTS, source_of,
+                           toc_docnames, visit, widget_state)
+
+DOCNAMES = toc_docnames()
+PAGES = DOCNAMES + ["genindex", "search"]
+# The widget models that the HTML manager (embed-amd.js) bundles; any other module would be
+# fetched from a CDN at run time.
+BUNDLED_WIDGET_MODULES = {"@jupyter-widgets/base", "@jupyter-widgets/controls", "@jupyter-widgets/output"}
+
+MATH_PROBLEMS = r"""() => {
+  const problems = [];
+  const math = Array.from(document.querySelectorAll('.math'));
+  for (const el of math) {
+    if (!el.querySelector('mjx-container')) problems.push('math not typeset: ' + el.textContent.trim().slice(0, 80));
+  }
+  for (const el of document.querySelectorAll('mjx-merror')) {
+    problems.push('MathJax error: ' + (el.getAttribute('data-mjx-error') || el.textContent).slice(0, 120));
+  }
+  const main = (document.querySelector('main') || document.body).cloneNode(true);
+  main.querySelectorAll('pre, code, script, style, textarea, mjx-container').forEach(e => e.remove());
+  const text = main.textContent;
+  const raw = text.match(/\$\$|\\\(|\\\[|\\begin\{|\\(frac|sum|hat|mathbf|nabla|alpha|beta|rho|theta|sqrt)\b|\$[^$\s][^$\n]{0,200}?\$/);
+  if (raw) problems.push('raw TeX in the text: ...' + text.slice(Math.max(0, raw.index - 40), raw.index + 60).replace(/\s+/g, ' ') + '...');
+  return problems;
+}"""
+
+BROKEN_IMAGES = """() => Array.from(document.images)
+  .filter(img => !(img.complete && img.naturalWidth > 0))
+  .map(img => 'figure not loaded: ' + (img.currentSrc || img.src).slice(0, 120))"""
+
+# For each saved widget view: rendered, not empty, and, when its saved state holds a figure
+# (an Image widget, or an Output widget with a PNG), that figure is shown.
+WIDGET_PROBLEMS = """() => {
+  const views = Array.from(document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]'));
+  const stateScript = document.querySelector('script[type="application/vnd.jupyter.widget-state+json"]');
+  if (!views.length) return {views: 0, figures: 0, problems: []};
+  const state = JSON.parse(stateScript.textContent).state;
+  const hasFigure = (id) => {
+    const model = state[id];
+    if (!model) return false;
+    if (model.model_name === 'ImageModel') return true;
+    if (model.model_name === 'OutputModel' && (model.state.outputs || []).some(o => o.data && o.data['image/png'])) return true;
+    return (model.state.children || []).some(child => hasFigure(child.replace('IPY_MODEL_', '')));
+  };
+  const problems = [];
+  let figures = 0;
+  views.forEach((script, i) => {
+    const id = JSON.parse(script.textContent).model_id;
+    const area = script.previousElementSibling;  // where the HTML manager renders the view
+    if (!area || !area.classList.contains('widget-subarea')) { problems.push(`widget ${i + 1} is not rendered`); return; }
+    const box = area.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0) problems.push(`widget ${i + 1} is rendered empty`);
+    if (hasFigure(id)) {
+      figures += 1;
+      const shown = Array.from(area.querySelectorAll('img')).filter(img =>
+        img.complete && img.naturalWidth > 0 && img.naturalHeight > 0 && img.getBoundingClientRect().height > 0);
+      if (!shown.length) problems.push(`widget ${i + 1}: its saved figure is not shown`);
+    }
+  });
+  return {views: views.length, figures, problems};
+}"""
+
+INTERACTION_NOTES = """() => Array.from(document.querySelectorAll('.admonition'))
+  .filter(a => /interactive figure/i.test(a.querySelector('.admonition-title')?.textContent || '')
+               && /download/i.test(a.textContent) && a.getBoundingClientRect().height > 0).length"""
+
+HORIZONTAL_OVERFLOW = """() => document.documentElement.scrollWidth - window.innerWidth"""
+
+
+def html_path(docname: str) -> str:
+    return f"{docname}.html"
+
+
+def slug(docname: str) -> str:
+    return docname.replace("/", "-")
+
+
+class _Anchors(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.names = set()
+
+    def handle_starttag(self, tag, attrs):
+        for key, value in attrs:
+            if key in ("id", "name") and value:
+                self.names.add(value)
+
+
+@functools.lru_cache(maxsize=None)
+def anchors_in(path: Path) -> frozenset:
+    parser = _Anchors()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return frozenset(parser.names)
+
+
+def link_problems(page, site_dir: Path, site_url: str) -> list[str]:
+    """Every link of the page into the site leads to a file, and its #anchor to an element."""
+    problems = []
+    hrefs = page.evaluate("() => Array.from(document.querySelectorAll('a[href]'), a => a.href)")
+    for href in sorted(set(hrefs)):
+        if not href.startswith(site_url):
+            continue  # links to other sites are for the reader to follow, not requests
+        path, _, fragment = href[len(site_url):].partition("#")
+        path = unquote(path.split("?")[0])
+        target = site_dir / path
+        if path == "" or path.endswith("/"):
+            target = target / "index.html"
+        if not target.is_file():
+            problems.append(f"broken link: {href}")
+        elif fragment and target.suffix == ".html" and unquote(fragment) not in anchors_in(target):
+            problems.append(f"missing anchor: {href}")
+    return problems
+
+
+def reader_problems(page) -> list[str]:
+    """What a reader would see broken: math, figures, widgets."""
+    widgets = page.evaluate(WIDGET_PROBLEMS)
+    return page.evaluate(MATH_PROBLEMS) + page.evaluate(BROKEN_IMAGES) + widgets["problems"]
+
+
+def solution_problems(page) -> list[str]:
+    """Each solution's body is hidden until its toggle is clicked, then shown."""
+    problems = []
+    solutions = page.locator(".solution")
+    for i in range(solutions.count()):
+        solution = solutions.nth(i)
+        name = solution.locator(".admonition-title").first.inner_text().strip().splitlines()[0]
+        body = solution.locator(":scope > :not(.admonition-title)")
+        if body.count() == 0:
+            problems.append(f"{name}: empty solution")
+            continue
+        if any(body.nth(j).is_visible() for j in range(body.count())):
+            problems.append(f"{name}: shown before its toggle is clicked")
+            continue
+        solution.locator(".toggle-button").first.click()
+        body.first.wait_for(state="visible", timeout=5000)
+        if not all(body.nth(j).is_visible() for j in range(body.count())):
+            problems.append(f"{name}: still hidden after its toggle was clicked")
+    return problems
+
+
+@pytest.fixture(scope="module")
+def page_weights():
+    """Bytes and requests per page at desktop width; written to _build/benchmarks at the end."""
+    weights = {}
+    yield weights
+    BENCHMARKS.mkdir(parents=True, exist_ok=True)
+    report = {"pages": weights, "total_bytes": sum(w["bytes"] for w in weights.values())}
+    (BENCHMARKS / "page_weights.json").write_text(json.dumps(report, indent=2) + "\n")
+
+
+# --- the built files ----------------------------------------------------------------------
+def test_every_built_page_is_checked(built_site):
+    built = {str(p.relative_to(built_site).with_suffix("")) for p in built_site.rglob("*.html")
+             if not p.relative_to(built_site).parts[0].startswith("_")}
+    assert built == set(PAGES) | {"index"}, "pages built but not in _toc.yml, or the other way round"
+
+
+def test_site_ships_its_own_assets_and_references_no_other_host(built_site):
+    vendor = built_site / "_static" / "vendor"
+    for name in ["mathjax/es5/tex-mml-chtml.js", "requirejs/require.js",
+                 "html-manager/setup.js", "html-manager/dist/embed-amd.js"]:
+        assert (vendor / name).is_file(), f"{name} is not in the site"
+    assert list((vendor / "mathjax/es5/output/chtml/fonts/woff-v2").glob("*.woff")), "MathJax fonts missing"
+    assert list((vendor / "html-manager/dist").glob("*.woff2")), "the widget manager's fonts are missing"
+
+    loads = re.compile(r"<(script|link|img|iframe|source|audio|video|embed)\b[^>]*?\b(src|href)\s*=\s*[\"']"
+                       r"(https?:)?//", re.IGNORECASE)
+    css_url = re.compile(r"(url\(\s*[\"']?|@import\s+[\"'])(https?:)?//", re.IGNORECASE)
+    offenders = []
+    for path in built_site.rglob("*"):
+        if path.suffix == ".html" and loads.search(path.read_text(encoding="utf-8")):
+            offenders.append(f"{path.relative_to(built_site)}: {loads.search(path.read_text(encoding='utf-8')).group(0)}")
+        if path.suffix == ".css" and css_url.search(path.read_text(encoding="utf-8", errors="replace")):
+            offenders.append(f"{path.relative_to(built_site)}: loads from another host")
+    assert not offenders, "\n".join(offenders)
+
+
+@pytest.mark.parametrize("docname", [d for d in DOCNAMES if widget_state(source_of(d))])
+def test_saved_widgets_need_no_widget_package_from_a_cdn(docname):
+    modules = {model["model_module"] for model in widget_state(source_of(docname)).values()}
+    assert modules <= BUNDLED_WIDGET_MODULES, (
+        f"{docname} uses widget packages the site cannot render offline: {modules - BUNDLED_WIDGET_MODULES}")
+
+
+def test_notebook_pages_have_a_download_button_and_no_launch_buttons(built_site):
+    """With no `repository.url` in _config.yml, there are no Binder/Colab buttons."""
+    assert "url" not in (yaml.safe_load((ROOT / "_config.yml").read_text()).get("repository") or {}), (
+        "_config.yml names a repository: then this test should expect the launch buttons")
+    for docname in DOCNAMES:
+        page = (built_site / html_path(docname)).read_text(encoding="utf-8")
+        assert "mybinder.org" not in page and "colab.research.google.com" not in page, docname
+        if source_of(docname).suffix == ".ipynb":
+            assert f'_sources/{docname}.ipynb"' in page, f"{docname}: no download button for the notebook"
+
+
+def test_launch_buttons_appear_when_the_repository_is_named(tmp_path):
+    """A small book with the real _config.yml plus `repository.url`: Binder and Colab buttons."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    config["repository"] = {"url": "https://github.com/example-org/example-book", "branch": "main"}
+    config["sphinx"]["local_extensions"] = {"offline_assets": str(ROOT / "tools")}
+    (tmp_path / "book").mkdir()
+    (tmp_path / "_config.yml").write_text(yaml.safe_dump(config))
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: book/tiny\n")
+    shutil.copy(ROOT / "book" / "references.bib", tmp_path / "book" / "references.bib")
+    (tmp_path / "book" / "intro.md").write_text("# A small book\n\nSee {doc}`tiny`.\n")
+    notebook = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": ["# A tiny chapter\n"]}],
+                "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+                "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "book" / "tiny.ipynb").write_text(json.dumps(notebook))
+    result = subprocess.run([str(Path(sys.executable).with_name("jupyter-book")), "build", str(tmp_path),
+                             "--warningiserror", "--keep-going"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    page = (tmp_path / "_build" / "html" / "book" / "tiny.html").read_text(encoding="utf-8")
+    assert "https://mybinder.org/v2/gh/example-org/example-book/main?urlpath=tree/book/tiny.ipynb" in page
+    assert "https://colab.research.google.com/github/example-org/example-book/blob/main/book/tiny.ipynb" in page
+
+
+# --- in the browser -----------------------------------------------------------------------
+@pytest.mark.browser
+@pytest.mark.parametrize("docname", PAGES)
+def test_page_in_browser(docname, chromium, site_url, built_site, page_weights):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    problems = []
+    with visit(chromium, site_url + html_path(docname), site_url, DESKTOP) as desktop:
+        page = desktop.page
+        problems += reader_problems(page)
+        problems += link_problems(page, built_site, site_url)
+        has_widgets = docname in DOCNAMES and bool(widget_state(source_of(docname)))
+        if has_widgets and page.evaluate(INTERACTION_NOTES) == 0:
+            problems.append("a page with widgets must say how to interact with them (an "
+                                "'Interactive figure' note that mentions the download button)")
+        page.screenshot(path=SCREENSHOTS / f"{slug(docname)}-desktop.png", full_page=True)
+        problems += solution_problems(page)  # after the screenshot: it opens the solutions
+        problems += desktop.problems()
+        page_weights[docname] = {"bytes": desktop.bytes_loaded, "requests": desktop.requests}
+    with visit(chromium, site_url + html_path(docname), site_url, PHONE) as phone:
+        problems += reader_problems(phone.page)
+        overflow = phone.page.evaluate(HORIZONTAL_OVERFLOW)
+        if overflow > 1:
+            problems.append(f"at phone width the page scrolls sideways by {overflow} px")
+        phone.page.screenshot(path=SCREENSHOTS / f"{slug(docname)}-phone.png", full_page=True)
+        problems += [f"(phone) {p}" for p in phone.problems()]
+    assert not problems, f"{docname}:\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.browser
+def test_search_finds_each_chapter(chromium, site_url, built_site):
+    """Search for the longest word of each chapter's title; the chapter is among the results."""
+    problems = []
+    for docname in DOCNAMES[1:]:
+        title = re.search(r"<h1>(.*?)<", (built_site / html_path(docname)).read_text(encoding="utf-8"), re.S)
+        term = max(re.findall(r"[A-Za-z]{4,}", title.group(1)), key=len).lower()
+        with visit(chromium, f"{site_url}search.html?q={term}", site_url) as search:
+            search.page.wait_for_function(
+                "() => /Search finished|did not match/.test(document.querySelector('#search-results')?.textContent || '')",
+                timeout=15000)
+            found = search.page.evaluate(
+                "() => Array.from(document.querySelectorAll('#search-results ul.search a'), a => a.href)")
+            if not any(href.split("#")[0].endswith(html_path(docname)) for href in found):
+                problems.append(f"searching {term!r} does not find {docname} (found {found})")
+            problems += search.problems()
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.browser
+def test_downloaded_copy_works_from_files(chromium, built_site, tmp_path):
+    """A copy of _build/html opened with file:// URLs: no other host, no errors, math, figures, widgets."""
+    copy = tmp_path / "downloaded-html"
+    shutil.copytree(built_site, copy)
+    problems = []
+    for docname in DOCNAMES:
+        with visit(chromium, (copy / html_path(docname)).as_uri(), "file://") as page:
+            problems += [f"{docname}: {p}" for p in reader_problems(page.page) + page.problems()]
+    assert not problems, "\n".join(problems)
