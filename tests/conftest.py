@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from site_fixtures import chromium, site_url  # noqa: F401  (fixtures of the browser tests)
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
