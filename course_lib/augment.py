@@ -1,0 +1,107 @@
+r"""Data augmentation for the 8x8 digit images, in numpy (chapter "Regularization").
+
+Source 004: "in object recognition, we may generate new input images by rotating/translating the
+existing ones". A digit shifted by a pixel or rotated by a few degrees is still the same digit, so
+these transformations add plausible training examples.
+
+Images are ``(N, 8, 8)`` arrays or flattened rows ``(N, 64)`` (the layout of
+``course_lib.data.load_digits``); every function returns the same layout it was given, as a new
+array. Pixels that come from outside the image are 0 (background).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from course_lib import _validate
+from course_lib.init import generator
+
+__all__ = ["shift", "rotate", "random_augment"]
+
+
+def _as_images(images, side):
+    images = _validate.array("images", images)
+    flat = images.ndim == 2 and images.shape[1] == side * side
+    if flat:
+        images = images.reshape(-1, side, side)
+    if images.ndim != 3 or images.shape[1:] != (side, side):
+        raise ValueError(f"images must have shape (N, {side}, {side}) or (N, {side * side}), got {images.shape}")
+    return images, flat
+
+
+def _per_image(name, value, n):
+    value = np.asarray(value, dtype=np.float64)
+    if value.ndim == 0:
+        value = np.full(n, float(value))
+    if value.shape != (n,) or not np.all(np.isfinite(value)):
+        raise ValueError(f"{name} must be a number or a finite array of shape ({n},), got shape {value.shape}")
+    return value
+
+
+def _sample(images, rows, cols):
+    r"""Bilinear interpolation of ``images`` (N, H, W) at real coordinates ``rows``, ``cols`` (N, H, W); 0 outside."""
+    n, h, w = images.shape
+    r0, c0 = np.floor(rows).astype(int), np.floor(cols).astype(int)
+    fr, fc = rows - r0, cols - c0
+    out = np.zeros_like(rows)
+    batch = np.arange(n)[:, None, None]
+    for dr, wr in ((0, 1.0 - fr), (1, fr)):
+        for dc, wc in ((0, 1.0 - fc), (1, fc)):
+            r, c = r0 + dr, c0 + dc
+            inside = (r >= 0) & (r < h) & (c >= 0) & (c < w)
+            values = images[batch, np.clip(r, 0, h - 1), np.clip(c, 0, w - 1)]
+            out += wr * wc * np.where(inside, values, 0.0)
+    return out
+
+
+def shift(images, dy, dx, *, side: int = 8) -> np.ndarray:
+    """Translate each image by ``dy`` rows (down) and ``dx`` columns (right), zero fill.
+
+    ``dy``, ``dx``: numbers or arrays of shape (N,), one per image; integers move whole pixels,
+    fractions interpolate bilinearly.
+    """
+    side = _validate.integer("side", side, low=1)
+    images, flat = _as_images(images, side)
+    n = len(images)
+    dy, dx = _per_image("dy", dy, n), _per_image("dx", dx, n)
+    grid_r, grid_c = np.meshgrid(np.arange(side, dtype=np.float64), np.arange(side, dtype=np.float64), indexing="ij")
+    out = _sample(images, grid_r - dy[:, None, None], grid_c - dx[:, None, None])
+    return out.reshape(n, -1) if flat else out
+
+
+def rotate(images, degrees, *, side: int = 8) -> np.ndarray:
+    r"""Rotate each image by ``degrees`` (counter-clockwise as displayed, rows pointing down) about its
+    centre, with bilinear interpolation and zero fill.
+
+    Each output pixel p takes the value of the input at :math:`R(-\theta)(p - c) + c`, c the centre.
+    ``degrees``: a number or an array of shape (N,).
+    """
+    side = _validate.integer("side", side, low=1)
+    images, flat = _as_images(images, side)
+    n = len(images)
+    theta = np.deg2rad(_per_image("degrees", degrees, n))[:, None, None]
+    centre = (side - 1) / 2.0
+    grid_r, grid_c = np.meshgrid(np.arange(side) - centre, np.arange(side) - centre, indexing="ij")
+    # (x, y) = (col, -row) is the usual upward frame; rotate by -theta to find the source pixel.
+    x, y = grid_c[None], -grid_r[None]
+    cos, sin = np.cos(theta), np.sin(theta)
+    src_x = cos * x + sin * y
+    src_y = -sin * x + cos * y
+    out = _sample(images, -src_y + centre, src_x + centre)
+    return out.reshape(n, -1) if flat else out
+
+
+def random_augment(images, rng, *, max_shift: int = 1, max_degrees: float = 10.0, side: int = 8) -> np.ndarray:
+    """A random rotation in ``[-max_degrees, max_degrees]`` then a random whole-pixel shift in
+    ``{-max_shift, ..., max_shift}`` per image (both uniform), drawn from ``rng``. Same layout out as in.
+
+    Use as ``train(..., augment=lambda x, rng: random_augment(x, rng))``.
+    """
+    max_shift = _validate.integer("max_shift", max_shift, low=0)
+    max_degrees = _validate.real("max_degrees", max_degrees, low=0.0, high=180.0)
+    rng = generator(rng)
+    images_arr = np.asarray(images)
+    n = len(images_arr)
+    degrees = rng.uniform(-max_degrees, max_degrees, n)
+    dy = rng.integers(-max_shift, max_shift + 1, n)
+    dx = rng.integers(-max_shift, max_shift + 1, n)
+    return shift(rotate(images_arr, degrees, side=side), dy, dx, side=side)

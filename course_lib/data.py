@@ -1,0 +1,223 @@
+r"""Data sets and preprocessing (chapter "Initialization and data preprocessing").
+
+- :func:`load_digits`: scikit-learn's 8x8 handwritten digits (1797 images, shipped with the
+  package, no download), split into train/validation/test with a fixed seed.
+- :func:`make_moons`, :func:`make_spirals`: seeded 2-D sets for decision-boundary plots.
+- :func:`standardize`, :func:`pca`, :func:`whiten`: the preprocessing of sources 000 and 003.
+
+Rows are examples: ``x`` has shape ``(N, D)`` ("each example in a row", source 003).
+
+On ``1/n`` versus ``1/(n-1)``: :func:`standardize` divides by the standard deviation with
+``ddof=0`` (``1/n``, as source 000's z-score formula, batch norm and scikit-learn), while
+``numpy.cov`` normalizes by ``1/(n-1)``. Measuring the covariance of z-scored data with
+``numpy.cov`` therefore gives a diagonal of exactly :math:`n/(n-1)`, not 1: source 000's
+"Z-Scored" matrix has diagonal 1.001001 = 1000/999, so its data had n = 1000 points, and its
+off-diagonal -0.94387604 is the correlation -0.94293216 times 1000/999. Its "Whitened" diagonal
+(0.953, 0.999) is not 1 either, for another reason: it is exactly
+:math:`\lambda_i/(\lambda_i+\varepsilon)` with the raw covariance's eigenvalues
+:math:`\lambda = (0.2049, 9.0720)` and :math:`\varepsilon = 0.01`, i.e. the whitening divided by
+:math:`\sqrt{\lambda_i + \varepsilon}` (``whiten(x, eps=0.01, ddof=1)``).
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from course_lib import _validate
+from course_lib.init import generator
+
+__all__ = [
+    "Split",
+    "load_digits",
+    "make_moons",
+    "make_spirals",
+    "standardize",
+    "pca",
+    "whiten",
+    "PCA",
+]
+
+
+class Split(NamedTuple):
+    """A train/validation/test split; x arrays are ``(N, D)`` float64, y arrays ``(N,)`` int64."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+def load_digits(*, val_fraction: float = 0.2, test_fraction: float = 0.2, seed: int = 0,
+                scale: bool = True) -> Split:
+    """scikit-learn's handwritten digits, split class by class (stratified) with a fixed seed.
+
+    Each class is shuffled by ``numpy.random.default_rng(seed)`` and cut into test, validation and
+    training parts of the given fractions, so the split is the same on every machine.
+    ``scale=True`` divides the pixel values 0..16 by 16 (to [0, 1]); standardize with the
+    *training* statistics afterwards if wanted (:func:`standardize`).
+
+    Returns
+    -------
+    Split
+        ``x_*`` of shape ``(N, 64)`` (an 8x8 image per row, row-major), ``y_*`` of shape ``(N,)``.
+    """
+    from sklearn.datasets import load_digits as _sk_load_digits  # ships with scikit-learn
+
+    val_fraction = _validate.real("val_fraction", val_fraction, low=0.0, high=1.0)
+    test_fraction = _validate.real("test_fraction", test_fraction, low=0.0, high=1.0)
+    if val_fraction + test_fraction >= 1.0:
+        raise ValueError(f"val_fraction + test_fraction must be < 1, got {val_fraction + test_fraction}")
+    scale = _validate.boolean("scale", scale)
+    digits = _sk_load_digits()
+    x = digits.data.astype(np.float64) / (16.0 if scale else 1.0)
+    y = digits.target.astype(np.int64)
+    rng = generator(seed)
+    parts = {"train": [], "val": [], "test": []}
+    for label in np.unique(y):
+        idx = rng.permutation(np.flatnonzero(y == label))
+        n_test = int(round(test_fraction * len(idx)))
+        n_val = int(round(val_fraction * len(idx)))
+        parts["test"].append(idx[:n_test])
+        parts["val"].append(idx[n_test:n_test + n_val])
+        parts["train"].append(idx[n_test + n_val:])
+    out = []
+    for name in ("train", "val", "test"):
+        idx = rng.permutation(np.concatenate(parts[name]))
+        out += [x[idx], y[idx]]
+    return Split(*out)
+
+
+def make_moons(n_samples: int = 200, *, noise: float = 0.1, seed: int = 0):
+    r"""Two interleaving half circles (as scikit-learn's ``make_moons``), with Gaussian noise.
+
+    Class 0: :math:`(\cos t, \sin t)`, class 1: :math:`(1 - \cos t, 1/2 - \sin t)`, :math:`t \in [0, \pi]`.
+
+    Returns
+    -------
+    x : ndarray (n_samples, 2), y : ndarray (n_samples,) of 0/1, in shuffled order.
+    """
+    n_samples = _validate.integer("n_samples", n_samples, low=2)
+    noise = _validate.real("noise", noise, low=0.0)
+    rng = generator(seed)
+    n0 = n_samples // 2
+    t0 = np.linspace(0.0, np.pi, n0)
+    t1 = np.linspace(0.0, np.pi, n_samples - n0)
+    x = np.concatenate([np.c_[np.cos(t0), np.sin(t0)], np.c_[1.0 - np.cos(t1), 0.5 - np.sin(t1)]])
+    y = np.r_[np.zeros(n0, dtype=np.int64), np.ones(n_samples - n0, dtype=np.int64)]
+    x = x + noise * rng.standard_normal(x.shape)
+    order = rng.permutation(n_samples)
+    return x[order], y[order]
+
+
+def make_spirals(n_per_class: int = 100, n_classes: int = 3, *, noise: float = 0.2, seed: int = 0):
+    r"""The cs231n spirals: class k has points :math:`r(\sin\theta, \cos\theta)`, :math:`r \in [0, 1]`,
+    :math:`\theta = 4(k + r) + \text{noise}\cdot\mathcal N(0,1)` (radians). Not linearly separable.
+
+    Returns
+    -------
+    x : ndarray (n_per_class * n_classes, 2), y : ndarray of labels 0..n_classes-1, shuffled.
+    """
+    n_per_class = _validate.integer("n_per_class", n_per_class, low=1)
+    n_classes = _validate.integer("n_classes", n_classes, low=2)
+    noise = _validate.real("noise", noise, low=0.0)
+    rng = generator(seed)
+    r = np.tile(np.linspace(0.0, 1.0, n_per_class), n_classes)
+    y = np.repeat(np.arange(n_classes, dtype=np.int64), n_per_class)
+    theta = 4.0 * (y + r) + noise * rng.standard_normal(r.shape)
+    x = np.c_[r * np.sin(theta), r * np.cos(theta)]
+    order = rng.permutation(len(y))
+    return x[order], y[order]
+
+
+def _data(name, x):
+    x = _validate.array(name, x)
+    if x.ndim != 2 or x.shape[0] < 1:
+        raise ValueError(f"{name} must have shape (N, D) with N >= 1, got {x.shape}")
+    return x
+
+
+def standardize(x, mean=None, std=None, *, ddof: int = 0):
+    r"""Z-score each feature: :math:`z_{nj} = (x_{nj} - \mu_j)/s_j` (source 000's z-scoring, source 003's
+    "zero mean and unit variance").
+
+    With ``mean``/``std`` omitted they are computed from ``x`` (``std`` with ``ddof``, default 0,
+    i.e. :math:`1/n`). Pass the training set's ``mean`` and ``std`` to transform validation and test
+    data the same way. Features with zero spread (the digits' always-blank corner pixels) get
+    :math:`s_j = 1` instead of a division by zero, as in scikit-learn.
+
+    Returns
+    -------
+    z : ndarray (N, D), mean : ndarray (D,), std : ndarray (D,)
+    """
+    x = _data("x", x)
+    ddof = _validate.integer("ddof", ddof, low=0, high=x.shape[0] - 1)
+    mean = x.mean(axis=0) if mean is None else _validate.array("mean", mean)
+    if std is None:
+        std = x.std(axis=0, ddof=ddof)
+        std = np.where(std > 0, std, 1.0)
+    else:
+        std = _validate.array("std", std)
+        if np.any(std <= 0):
+            raise ValueError("std must be > 0 in every feature")
+    return (x - mean) / std, mean, std
+
+
+class PCA(NamedTuple):
+    r"""The eigendecomposition of a covariance: ``mean`` (D,), ``eigenvalues`` (K,) in decreasing
+    order, ``components`` (D, K) whose columns are the unit eigenvectors :math:`\Phi`."""
+
+    mean: np.ndarray
+    eigenvalues: np.ndarray
+    components: np.ndarray
+
+
+def pca(x, n_components: int | None = None, *, ddof: int = 0) -> PCA:
+    r"""Principal components of ``x`` (N, D): :math:`\Sigma = \frac{1}{N-\text{ddof}}(X-\mu)^\top(X-\mu) = \Phi\Lambda\Phi^\top`.
+
+    Project with ``(x - p.mean) @ p.components`` (source 003's "decorrelated data").
+    """
+    x = _data("x", x)
+    ddof = _validate.integer("ddof", ddof, low=0, high=x.shape[0] - 1)
+    d = x.shape[1]
+    n_components = d if n_components is None else _validate.integer("n_components", n_components, low=1, high=d)
+    mean = x.mean(axis=0)
+    centred = x - mean
+    cov = centred.T @ centred / (x.shape[0] - ddof)
+    eigenvalues, vectors = np.linalg.eigh(cov)
+    order = np.argsort(eigenvalues)[::-1][:n_components]
+    vectors = vectors[:, order]
+    # A fixed sign per component (largest entry positive) makes the result reproducible.
+    signs = np.sign(vectors[np.argmax(np.abs(vectors), axis=0), np.arange(n_components)])
+    return PCA(mean, np.maximum(eigenvalues[order], 0.0), vectors * signs)
+
+
+def whiten(x, *, eps: float = 0.0, ddof: int = 0, zca: bool = False):
+    r"""PCA whitening, source 000's :math:`\Lambda^{-1/2}\Phi^\top(h-\mu)` per example, with a regularizer:
+
+    .. math:: w_n = (\Lambda + \varepsilon I)^{-1/2}\,\Phi^\top (x_n - \mu)
+
+    (rows: ``(x - mean) @ components / sqrt(eigenvalues + eps)``). The covariance of the result
+    (same ``ddof``) is :math:`\operatorname{diag}(\lambda_i/(\lambda_i+\varepsilon))`: the identity for
+    ``eps = 0``, slightly less on the small-variance directions otherwise (source 000's example
+    used ``eps = 0.01``, ``ddof = 1``). ``zca=True`` rotates back with :math:`\Phi` (ZCA whitening),
+    which keeps the data as close as possible to the original. Requires a full-rank covariance
+    when ``eps = 0``.
+
+    Returns
+    -------
+    w : ndarray (N, D), p : PCA
+    """
+    x = _data("x", x)
+    eps = _validate.real("eps", eps, low=0.0)
+    zca = _validate.boolean("zca", zca)
+    p = pca(x, ddof=ddof)
+    scale = p.eigenvalues + eps
+    if np.any(scale <= 0):
+        raise ValueError("the covariance is singular: pass eps > 0 to whiten")
+    w = (x - p.mean) @ p.components / np.sqrt(scale)
+    if zca:
+        w = w @ p.components.T
+    return w, p

@@ -1,0 +1,170 @@
+"""course_lib.data and course_lib.augment: splits, synthetic sets, standardization, PCA, whitening,
+source 000's covariance example, shifts and rotations."""
+import numpy as np
+import pytest
+
+from course_lib import augment, data
+
+# Source 000's printed matrices (slides "Covariances").
+SOURCE_RAW = np.array([[6.81764404, -3.86103353], [-3.86103353, 2.45930235]])
+SOURCE_WHITENED_DIAGONAL = np.array([9.53471754e-01, 9.98898924e-01])
+SOURCE_ZSCORED = np.array([[1.001001, -0.94387604], [-0.94387604, 1.001001]])
+
+
+def test_digits_split_is_fixed_disjoint_stratified_and_complete():
+    split = data.load_digits()
+    again = data.load_digits()
+    for a, b in zip(split, again):
+        np.testing.assert_array_equal(a, b)
+    sizes = [len(split.x_train), len(split.x_val), len(split.x_test)]
+    assert sum(sizes) == 1797
+    assert split.x_train.shape[1] == 64 and split.x_train.min() >= 0 and split.x_train.max() <= 1
+    rows = [tuple(r) for part in (split.x_train, split.x_val, split.x_test) for r in np.c_[part]]
+    assert len(rows) == 1797
+    # every class in the test set in proportion (within rounding: one image per class)
+    counts = np.bincount(split.y_test, minlength=10)
+    all_counts = np.bincount(np.r_[split.y_train, split.y_val, split.y_test])
+    assert np.all(np.abs(counts - 0.2 * all_counts) <= 1)
+    other = data.load_digits(seed=1)
+    assert not np.array_equal(other.y_train, split.y_train)
+
+
+def test_digits_split_arguments():
+    with pytest.raises(ValueError, match="val_fraction \\+ test_fraction"):
+        data.load_digits(val_fraction=0.5, test_fraction=0.5)
+
+
+def test_moons_and_spirals_are_seeded_and_balanced():
+    x, y = data.make_moons(101, noise=0.1, seed=3)
+    assert x.shape == (101, 2) and set(np.unique(y)) == {0, 1} and abs(np.sum(y == 0) - np.sum(y == 1)) <= 1
+    np.testing.assert_array_equal(x, data.make_moons(101, noise=0.1, seed=3)[0])
+    x0, y0 = data.make_moons(100, noise=0.0, seed=0)
+    # noiseless moons lie on unit circles around (0, 0) (class 0, upper half) and (1, 0.5) (class 1, lower)
+    centres = np.where(y0[:, None] == 0, [0.0, 0.0], [1.0, 0.5])
+    np.testing.assert_allclose(np.hypot(*(x0 - centres).T), 1.0, atol=1e-12)
+    assert np.all((x0[:, 1] - centres[:, 1]) * np.where(y0 == 0, 1, -1) >= -1e-12)
+    xs, ys = data.make_spirals(50, 4, seed=1)
+    assert xs.shape == (200, 2) and np.all(np.bincount(ys) == 50)
+    assert np.all(np.hypot(*xs.T) <= 1 + 1e-12)
+
+
+def test_standardize_train_statistics_and_constant_features():
+    split = data.load_digits()
+    z, mean, std = data.standardize(split.x_train)
+    varying = split.x_train.std(axis=0) > 0
+    np.testing.assert_allclose(z.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(z.std(axis=0)[varying], 1, atol=1e-12)
+    assert np.all(np.isfinite(z)) and not np.all(varying)  # blank pixels exist and give 0, not NaN
+    zt, _, _ = data.standardize(split.x_test, mean, std)
+    np.testing.assert_allclose(zt, (split.x_test - mean) / std)
+    _, _, std1 = data.standardize(split.x_train, ddof=1)
+    np.testing.assert_allclose(std1[varying], split.x_train.std(axis=0, ddof=1)[varying])
+
+
+def test_pca_is_the_eigendecomposition_of_the_covariance():
+    x = np.random.default_rng(0).standard_normal((200, 3)) @ np.array([[2, 0, 0], [1, 1, 0], [0, 0.5, 0.2]])
+    p = data.pca(x, ddof=1)
+    np.testing.assert_allclose(p.components.T @ p.components, np.eye(3), atol=1e-12)
+    assert np.all(np.diff(p.eigenvalues) <= 0)
+    cov = np.cov(x, rowvar=False)
+    np.testing.assert_allclose(cov @ p.components, p.components * p.eigenvalues, atol=1e-10)
+    projected = (x - p.mean) @ p.components
+    np.testing.assert_allclose(np.cov(projected, rowvar=False), np.diag(p.eigenvalues), atol=1e-10)
+    assert data.pca(x, 2).components.shape == (3, 2)
+
+
+@pytest.mark.parametrize("zca", [False, True])
+def test_whitening_gives_identity_covariance(zca):
+    x = np.random.default_rng(1).standard_normal((300, 3)) @ np.array([[3, 0, 0], [2, 1, 0], [1, 1, 1]])
+    w, _ = data.whiten(x, zca=zca)
+    np.testing.assert_allclose(np.cov(w, rowvar=False, ddof=0), np.eye(3), atol=1e-12)
+
+
+def _source_000_like_sample():
+    """1000 points from a Gaussian with source 000's raw covariance (the source's own data are lost)."""
+    rng = np.random.default_rng(0)
+    return rng.multivariate_normal([1.0, -2.0], SOURCE_RAW, size=1000)
+
+
+def test_source_000_raw_whitened_and_zscored_covariances():
+    x = _source_000_like_sample()
+    n = len(x)
+    raw = np.cov(x, rowvar=False)  # numpy.cov: 1/(n-1)
+    # the sample covariance is the source's matrix up to sampling error: sd of an entry ~ sqrt(2/n) scale
+    np.testing.assert_allclose(raw, SOURCE_RAW, atol=5 * np.sqrt(2 / n) * np.abs(SOURCE_RAW).max())
+
+    z, _, _ = data.standardize(x)  # z-scored with 1/n, as source 000's formula
+    zcov = np.cov(z, rowvar=False)  # measured with 1/(n-1): diagonal n/(n-1) = 1.001001...
+    np.testing.assert_allclose(np.diag(zcov), n / (n - 1), rtol=1e-13)
+    r = raw[0, 1] / np.sqrt(raw[0, 0] * raw[1, 1])
+    np.testing.assert_allclose(zcov[0, 1], r * n / (n - 1), rtol=1e-12)
+
+    w, p = data.whiten(x, eps=0.01, ddof=1)  # regularized whitening, as the source's numbers imply
+    wcov = np.cov(w, rowvar=False)
+    lam = p.eigenvalues
+    np.testing.assert_allclose(wcov, np.diag(lam / (lam + 0.01)), atol=1e-12)
+    assert np.all(np.diag(wcov) < 1)
+
+
+def test_source_000_printed_numbers_are_explained():
+    """The source's own numbers: z-scored = correlation * 1000/999, whitened = lambda/(lambda + 0.01)."""
+    n = 1000
+    r = SOURCE_RAW[0, 1] / np.sqrt(SOURCE_RAW[0, 0] * SOURCE_RAW[1, 1])
+    np.testing.assert_allclose(SOURCE_ZSCORED, np.array([[1, r], [r, 1]]) * n / (n - 1), atol=1e-7)
+    lam = np.linalg.eigvalsh(SOURCE_RAW)  # ascending, as the printed diagonal
+    np.testing.assert_allclose(SOURCE_WHITENED_DIAGONAL, lam / (lam + 0.01), atol=1e-8)
+    # and not the other normalizations: 1/n whitening measured with 1/(n-1) would be off by 1e-3
+    assert np.max(np.abs(SOURCE_WHITENED_DIAGONAL - n / (n - 1) * lam / (lam + 0.01))) > 5e-4
+
+
+# ---------------------------------------------------------------------------------------------
+# augment
+# ---------------------------------------------------------------------------------------------
+
+def _images(n=3):
+    return np.random.default_rng(0).uniform(0, 1, (n, 8, 8))
+
+
+def test_integer_shift_moves_pixels_and_fills_zeros():
+    img = _images(1)
+    out = augment.shift(img, 1, -2)
+    np.testing.assert_allclose(out[0, 1:, :-2], img[0, :-1, 2:], atol=1e-15)
+    assert np.all(out[0, 0, :] == 0) and np.all(out[0, :, -2:] == 0)
+    flat = augment.shift(img.reshape(1, 64), 1, -2)
+    assert flat.shape == (1, 64)
+    np.testing.assert_allclose(flat.reshape(1, 8, 8), out)
+
+
+def test_per_image_shifts_and_no_mutation():
+    img = _images(2)
+    before = img.copy()
+    out = augment.shift(img, np.array([0, 1]), np.array([0, 0]))
+    np.testing.assert_allclose(out[0], img[0], atol=1e-15)
+    np.testing.assert_allclose(out[1, 1:], img[1, :-1], atol=1e-15)
+    np.testing.assert_array_equal(img, before)
+
+
+def test_rotation_by_multiples_of_90_degrees_is_exact():
+    img = _images()
+    np.testing.assert_allclose(augment.rotate(img, 0), img, atol=1e-12)
+    np.testing.assert_allclose(augment.rotate(img, 90), np.rot90(img, 1, axes=(1, 2)), atol=1e-12)
+    np.testing.assert_allclose(augment.rotate(img, -90), np.rot90(img, -1, axes=(1, 2)), atol=1e-12)
+    np.testing.assert_allclose(augment.rotate(img, 180), img[:, ::-1, ::-1], atol=1e-12)
+
+
+def test_small_rotation_keeps_the_image_close_and_mass_roughly_constant():
+    split = data.load_digits()
+    x = split.x_train[:50]
+    rotated = augment.rotate(x, 10)
+    assert rotated.shape == x.shape
+    assert np.all(np.abs(rotated.sum(axis=1) / x.sum(axis=1) - 1) < 0.2)
+    assert 0 < np.mean(np.abs(rotated - x)) < np.mean(np.abs(augment.rotate(x, 45) - x))
+
+
+def test_random_augment_is_seeded():
+    x = data.load_digits().x_train[:20]
+    a = augment.random_augment(x, rng=1)
+    np.testing.assert_array_equal(a, augment.random_augment(x, rng=1))
+    assert a.shape == x.shape and not np.allclose(a, x)
+    with pytest.raises(ValueError, match="images must have shape"):
+        augment.rotate(np.zeros((2, 7)), 10)
