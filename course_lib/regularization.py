@@ -1,0 +1,325 @@
+r"""Regularization (chapter "Regularization"), following source 004 and Goodfellow et al. ch. 7.
+
+- Norm penalties :math:`\tilde J = J + \lambda\,\Omega(w)`: :func:`l2_penalty`
+  (:math:`\Omega = \tfrac12\|w\|_2^2`, gradient :math:`\lambda w`) and :func:`l1_penalty`
+  (:math:`\Omega = \|w\|_1`, gradient :math:`\lambda\,\operatorname{sign} w`), on the weights and
+  not the biases unless asked. Under plain SGD the L2 penalty *is* weight decay,
+  :math:`w \leftarrow w - \eta(g + \lambda w) = (1-\eta\lambda)w - \eta g`; under Adam it is not,
+  because :math:`\lambda w` then passes through the adaptive scaling: decoupled decay is AdamW.
+- Noise injection on inputs, hidden units (:class:`GaussianNoise`) or weights (:func:`perturb_weights`).
+- Bagging: models trained on bootstrap samples, predictions averaged.
+- Early stopping: the meta-algorithm of source 004 (Goodfellow Alg. 7.1), and the two ways of
+  using the validation data afterwards (Alg. 7.2 and 7.3).
+Data augmentation for the digit images is in :mod:`course_lib.augment`.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from course_lib import _validate
+from course_lib.init import generator
+from course_lib.nn import Layer, softmax, _check_mode
+
+__all__ = [
+    "l2_penalty",
+    "l1_penalty",
+    "L2",
+    "L1",
+    "select",
+    "gaussian_noise",
+    "GaussianNoise",
+    "perturb_weights",
+    "bootstrap_indices",
+    "bagging",
+    "ensemble_predict",
+    "EarlyStopping",
+    "EarlyStoppingResult",
+    "early_stopping",
+    "retrain_for",
+    "continue_until",
+]
+
+
+def select(params: dict, apply_to="weights") -> list[str]:
+    """The names a penalty applies to.
+
+    ``"weights"``: names ending in ``"weight"`` (``"0.weight"``, not biases nor batch norm's
+    gamma/beta); ``"all"``: every parameter (what torch's ``weight_decay`` does); or an iterable
+    of names.
+    """
+    if not isinstance(params, dict):
+        raise TypeError(f"params must be a dict of arrays, got {type(params).__name__}")
+    if apply_to == "weights":
+        return [k for k in params if k.split(".")[-1] == "weight"]
+    if apply_to == "all":
+        return list(params)
+    if isinstance(apply_to, str) or not hasattr(apply_to, "__iter__"):
+        raise ValueError(f"apply_to must be 'weights', 'all' or a list of parameter names, got {apply_to!r}")
+    names = list(apply_to)
+    missing = [k for k in names if k not in params]
+    if missing:
+        raise ValueError(f"apply_to names {missing} are not parameters; available: {sorted(params)}")
+    return names
+
+
+def l2_penalty(params: dict, lam: float, apply_to="weights"):
+    r""":math:`\lambda\,\tfrac12 \sum_w \|w\|_2^2` and its gradient :math:`\lambda w` (source 004's L2).
+
+    Returns
+    -------
+    value : float
+    grads : dict with an array (the parameter's shape) for *every* key of ``params``, zero where the
+        penalty does not apply, so it can be added to the loss gradients directly.
+    """
+    lam = _validate.real("lam", lam, low=0.0)
+    names = set(select(params, apply_to))
+    value = 0.5 * lam * sum(float(np.sum(params[k] ** 2)) for k in names)
+    grads = {k: lam * v if k in names else np.zeros_like(v) for k, v in params.items()}
+    return value, grads
+
+
+def l1_penalty(params: dict, lam: float, apply_to="weights"):
+    r""":math:`\lambda \sum_w \|w\|_1` and its (sub)gradient :math:`\lambda\,\operatorname{sign}(w)` (0 at w = 0).
+
+    Returns ``(value, grads)`` like :func:`l2_penalty`.
+    """
+    lam = _validate.real("lam", lam, low=0.0)
+    names = set(select(params, apply_to))
+    value = lam * sum(float(np.sum(np.abs(params[k]))) for k in names)
+    grads = {k: lam * np.sign(v) if k in names else np.zeros_like(v) for k, v in params.items()}
+    return value, grads
+
+
+class L2:
+    r"""The penalty :math:`\tfrac{\lambda}{2}\|w\|^2` as an object for ``train(..., regularizers=[L2(1e-3)])``.
+
+    ``penalty(params)`` returns ``(value, grads)`` as :func:`l2_penalty`.
+    """
+
+    def __init__(self, lam: float, apply_to="weights"):
+        self.lam = _validate.real("lam", lam, low=0.0)
+        self.apply_to = apply_to
+
+    def penalty(self, params):
+        return l2_penalty(params, self.lam, self.apply_to)
+
+    def __repr__(self):
+        return f"L2(lam={self.lam}, apply_to={self.apply_to!r})"
+
+
+class L1(L2):
+    r"""The penalty :math:`\lambda\|w\|_1`; ``penalty(params)`` returns ``(value, grads)`` as :func:`l1_penalty`."""
+
+    def penalty(self, params):
+        return l1_penalty(params, self.lam, self.apply_to)
+
+    def __repr__(self):
+        return f"L1(lam={self.lam}, apply_to={self.apply_to!r})"
+
+
+def gaussian_noise(x, std: float, rng) -> np.ndarray:
+    r"""``x + std * N(0, 1)``, a new array: noise injection on inputs (a form of data augmentation)."""
+    std = _validate.real("std", std, low=0.0)
+    x = np.asarray(x, dtype=np.float64)
+    return x + std * generator(rng).standard_normal(x.shape)
+
+
+class GaussianNoise(Layer):
+    r"""Additive Gaussian noise on hidden units (Keras ``GaussianNoise``), any shape.
+
+    Training: :math:`y = x + \sigma\,\xi`, :math:`\xi \sim \mathcal N(0, I)` drawn anew each call;
+    evaluation: :math:`y = x`. Backward: :math:`\partial L/\partial x = G` in both modes.
+    """
+
+    def __init__(self, std: float, *, rng):
+        super().__init__()
+        self.std = _validate.real("std", std, low=0.0)
+        self.rng = generator(rng)
+
+    def forward(self, x, mode="train"):
+        _check_mode(mode)
+        self.cache = True
+        if mode == "eval" or self.std == 0:
+            return x
+        return x + self.std * self.rng.standard_normal(x.shape)
+
+    def backward(self, dout):
+        self._need_cache()
+        return dout
+
+    def __repr__(self):
+        return f"GaussianNoise(std={self.std})"
+
+
+def perturb_weights(params: dict, std: float, rng, apply_to="weights") -> dict:
+    r"""Weight noise (Keras ``NoisyDense``): a new dict with :math:`w + \sigma\,\xi` on the selected
+    parameters. Training evaluates the gradient at the perturbed weights and applies it to the clean
+    ones (``train(..., weight_noise=std)``)."""
+    std = _validate.real("std", std, low=0.0)
+    rng = generator(rng)
+    names = set(select(params, apply_to))
+    return {k: v + std * rng.standard_normal(v.shape) if k in names else v for k, v in params.items()}
+
+
+def bootstrap_indices(n: int, rng, size: int | None = None) -> np.ndarray:
+    r"""``size`` (default n) indices drawn uniformly *with replacement* from ``range(n)``.
+
+    A bootstrap sample of size n contains on average a fraction :math:`1-(1-1/n)^n \approx 1 - 1/e
+    \approx 63.2\%` of the distinct examples; the others are repeats.
+    """
+    n = _validate.integer("n", n, low=1)
+    size = n if size is None else _validate.integer("size", size, low=1)
+    return generator(rng).integers(0, n, size=size)
+
+
+def bagging(fit: Callable, x, y, n_models: int, *, seed=0) -> list:
+    """Bagging (source 004): ``n_models`` models, model k fitted by ``fit(x_k, y_k, rng_k)`` on its own
+    bootstrap sample ``(x_k, y_k)``, with an independent generator ``rng_k`` (for its initial
+    weights, batch order, ...). Returns the list of fitted models; combine with :func:`ensemble_predict`.
+    """
+    if not callable(fit):
+        raise TypeError("fit must be a callable fit(x, y, rng) -> model")
+    n_models = _validate.integer("n_models", n_models, low=1)
+    x, y = np.asarray(x), np.asarray(y)
+    if len(x) != len(y):
+        raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
+    models = []
+    for rng in generator(seed).spawn(n_models):
+        idx = bootstrap_indices(len(x), rng)
+        models.append(fit(x[idx], y[idx], rng))
+    return models
+
+
+def ensemble_predict(models, x) -> np.ndarray:
+    r"""The bagged prediction: the average of the models' class probabilities,
+    :math:`\frac1K\sum_k \operatorname{softmax}(f_k(x))` (models run in ``"eval"`` mode). Shape (N, C)."""
+    if not models:
+        raise ValueError("models must be a non-empty list")
+    return np.mean([softmax(model.forward(x, "eval")) for model in models], axis=0)
+
+
+# --------------------------------------------------------------------------------------------
+# Early stopping
+# --------------------------------------------------------------------------------------------
+
+class EarlyStopping:
+    r"""The bookkeeping of source 004's early-stopping meta-algorithm (Goodfellow et al. Alg. 7.1).
+
+    Initially :math:`i = i^* = j = 0`, :math:`v = \infty`, :math:`\theta^* = \theta_0`. After each
+    block of ``n`` training steps, :meth:`observe` does lines 5-11::
+
+        i <- i + n;  j <- j + 1;  v' <- validation error
+        if v' < v:  j <- 0;  theta* <- theta;  i* <- i;  v <- v'
+
+    and training goes on ``while j < P`` (:attr:`should_stop` is ``j >= P``). So P counts
+    evaluations *without improvement* since the best one (strict improvement; a tie does not reset
+    j), not times the error "worsens" as source 004 words it. ``patience`` is P; ``every`` is n (in
+    ``train``, counted in epochs when ``every=None``).
+    """
+
+    def __init__(self, patience: int, every: int | None = None):
+        self.patience = _validate.integer("patience", patience, low=1)
+        self.every = None if every is None else _validate.integer("every", every, low=1)
+        self.reset(None)
+
+    def reset(self, theta0):
+        """Line 1-2: :math:`\\theta^* = \\theta_0`, :math:`i = i^* = j = 0`, :math:`v = \\infty`."""
+        self.best_params = theta0
+        self.step = 0
+        self.best_step = 0
+        self.bad_evaluations = 0
+        self.best_error = math.inf
+
+    def observe(self, n_steps: int, error: float, params) -> bool:
+        """Record ``n_steps`` more steps and the validation ``error`` at ``params``; True if it improved.
+
+        ``params`` is stored as given when it improves: pass a copy (``model.state_dict()``).
+        """
+        self.step += n_steps
+        self.bad_evaluations += 1
+        if error < self.best_error:
+            self.bad_evaluations = 0
+            self.best_params = params
+            self.best_step = self.step
+            self.best_error = float(error)
+            return True
+        return False
+
+    @property
+    def should_stop(self) -> bool:
+        return self.bad_evaluations >= self.patience
+
+    def __repr__(self):
+        return f"EarlyStopping(patience={self.patience}, every={self.every})"
+
+
+class EarlyStoppingResult(NamedTuple):
+    """``best_params`` (:math:`\\theta^*`), ``best_step`` (:math:`i^*`), ``best_error`` (:math:`v`),
+    ``steps`` (the final :math:`i`), ``errors`` (every validation error, in order)."""
+
+    best_params: object
+    best_step: int
+    best_error: float
+    steps: int
+    errors: list
+
+
+def early_stopping(train_steps: Callable, validation_error: Callable, theta0, *, n: int, patience: int,
+                   max_steps: int | None = None) -> EarlyStoppingResult:
+    r"""Source 004's early-stopping meta-algorithm, line by line.
+
+    ``train_steps(theta, n)`` runs the training algorithm for n steps from theta and returns the
+    new parameters (it must not modify theta); ``validation_error(theta)`` returns a float.
+    ``max_steps`` (optional) bounds :math:`i`; the source's loop has no such bound and would run
+    forever if the validation error kept improving.
+    """
+    if not callable(train_steps) or not callable(validation_error):
+        raise TypeError("train_steps and validation_error must be callables")
+    n = _validate.integer("n", n, low=1)
+    if max_steps is not None:
+        max_steps = _validate.integer("max_steps", max_steps, low=1)
+    stopper = EarlyStopping(patience, every=n)
+    stopper.reset(theta0)                                       # lines 1-2
+    theta, errors = theta0, []
+    while not stopper.should_stop:                              # line 3: while j < P
+        theta = train_steps(theta, n)                           # line 4
+        error = float(validation_error(theta))                  # line 6
+        errors.append(error)
+        stopper.observe(n, error, theta)                        # lines 5, 7-11
+        if max_steps is not None and stopper.step >= max_steps:
+            break
+    return EarlyStoppingResult(stopper.best_params, stopper.best_step, stopper.best_error, stopper.step, errors)
+
+
+def retrain_for(train_steps_all: Callable, theta0, best_step: int):
+    r"""First way to use the validation data afterwards (Goodfellow Alg. 7.2, source 004's "common
+    approach"): start again from :math:`\theta_0` and train on *all* the data (training + validation)
+    for :math:`i^*` steps, the number early stopping found. ``train_steps_all(theta, n)`` trains on
+    all the data. (Whether to keep the number of steps or the number of epochs is a choice: with
+    more data an epoch has more steps.)"""
+    best_step = _validate.integer("best_step", best_step, low=0)
+    return train_steps_all(theta0, best_step) if best_step else theta0
+
+
+def continue_until(train_steps_all: Callable, monitored_loss: Callable, theta_best, target: float, *,
+                   n: int, max_steps: int):
+    r"""Second way (Goodfellow Alg. 7.3, source 004's "alternative"): keep :math:`\theta^*` and go on
+    training on all the data, ``n`` steps at a time, while ``monitored_loss(theta) > target``.
+
+    Goodfellow sets ``target`` :math:`= \varepsilon = J(\theta^*; X_\text{subtrain})`, the training
+    loss at the best step, and monitors the loss on the validation set, which now is part of the
+    training data. ``max_steps`` bounds the loop (the target may never be reached).
+
+    Returns ``(theta, steps)``.
+    """
+    n = _validate.integer("n", n, low=1)
+    max_steps = _validate.integer("max_steps", max_steps, low=1)
+    target = _validate.real("target", target)
+    theta, steps = theta_best, 0
+    while monitored_loss(theta) > target and steps < max_steps:
+        theta = train_steps_all(theta, n)
+        steps += n
+    return theta, steps
