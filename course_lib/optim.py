@@ -325,8 +325,10 @@ def _finish(p, direction, apply):
 # SGD (with momentum, dampening, Nesterov, weight decay)
 # --------------------------------------------------------------------------------------------
 
-# Arrays at least this large take the fused numpy paths below (same maths, fewer temporaries).
+# Arrays at least this large take the fast paths at the end of the sections (same maths, computed
+# block by block with in-place numpy operations: no temporaries, and each block stays in cache).
 _FAST_MIN_SIZE = 1 << 16
+_BLOCK = 1 << 14  # 128 KB of float64 per array and block
 
 
 def sgd(lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0) -> Optimizer:
@@ -372,28 +374,35 @@ def sgd(lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0) -> Op
                                  weight_decay=weight_decay), SGDState, init, leaf)
 
 
+def _blocks(n):
+    """Slices of ``_BLOCK`` elements covering range(n)."""
+    return (slice(start, min(start + _BLOCK, n)) for start in range(0, n, _BLOCK))
+
+
+def _flat(*arrays):
+    return [None if a is None else a.reshape(-1) for a in arrays]
+
+
 def _sgd_momentum_fast(p, g, b, t, lr, momentum, dampening, weight_decay, apply):
-    """:func:`sgd`'s momentum step with in-place work on fresh arrays (no temporaries)."""
-    new_b = np.empty_like(p)
-    if weight_decay:  # new_b first holds g + wd p
-        np.multiply(p, weight_decay, out=new_b)
-        new_b += g
-        g_eff = new_b
-    else:
-        g_eff = g
-    if t == 0:
-        if g_eff is g:
-            np.copyto(new_b, g)
-    else:
-        if g_eff is g:
-            np.multiply(b, momentum, out=new_b)
-            new_b += g if dampening == 0 else (1.0 - dampening) * g
+    """:func:`sgd`'s momentum step, block by block with in-place work on fresh arrays.
+
+    Same arithmetic as the readable path (so the same numbers); the blocks keep each pass in cache.
+    """
+    if weight_decay:
+        g = g + weight_decay * p
+    shape = p.shape
+    p, g, b = _flat(p, g, b)
+    new_b, out = np.empty_like(p), np.empty_like(p)
+    for k in _blocks(p.size):
+        if t == 0:
+            np.copyto(new_b[k], g[k])                                 # b_1 = g_1
         else:
-            if dampening != 0:
-                new_b *= 1.0 - dampening
-            new_b += momentum * b
-    out = np.multiply(new_b, -lr)
-    return _finish(p, out, apply), new_b
+            np.multiply(b[k], momentum, out=new_b[k])                 # b = mu b + (1 - tau) g
+            new_b[k] += g[k] if dampening == 0 else (1.0 - dampening) * g[k]
+        np.multiply(new_b[k], -lr, out=out[k])                        # -lr b
+        if apply:
+            out[k] += p[k]
+    return out.reshape(shape), new_b.reshape(shape)
 
 
 # --------------------------------------------------------------------------------------------
@@ -634,7 +643,7 @@ def adamw(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=Fals
 
 
 def _adam_fast(p, g, m, v, v_max, t, lr, beta1, beta2, eps, weight_decay, decoupled, apply):
-    """:func:`adam`'s step with in-place work on fresh arrays: same maths, no temporaries.
+    """:func:`adam`'s step, block by block with in-place work on fresh arrays: same maths, no temporaries.
 
     The EWMAs are written as :math:`m + (1-\\beta)(g - m)` (torch's ``lerp``), and
     :math:`\\hat m/(\\sqrt{\\hat v}+\\epsilon) = m/(\\sqrt v + \\epsilon\\sqrt{1-\\beta_2^t})\\cdot
@@ -642,23 +651,33 @@ def _adam_fast(p, g, m, v, v_max, t, lr, beta1, beta2, eps, weight_decay, decoup
     """
     if weight_decay and not decoupled:
         g = g + weight_decay * p
-    new_m = np.subtract(g, m)                  # m + (1 - beta1)(g - m): the EWMA of g
-    new_m *= 1.0 - beta1
-    new_m += m
-    new_v = np.multiply(g, g)                  # v + (1 - beta2)(g^2 - v): the EWMA of g^2
-    new_v -= v
-    new_v *= 1.0 - beta2
-    new_v += v
-    if v_max is not None:
-        v_max = np.maximum(v_max, new_v)
+    shape = p.shape
+    p, g, m, v, v_max = _flat(p, g, m, v, v_max)
+    new_m, new_v, out = np.empty_like(p), np.empty_like(p), np.empty_like(p)
+    new_v_max = None if v_max is None else np.empty_like(p)
     bc1, bc2_sqrt = 1.0 - beta1**t, (1.0 - beta2**t) ** 0.5
-    out = np.sqrt(new_v if v_max is None else v_max)
-    out += eps * bc2_sqrt
-    np.divide(new_m, out, out=out)
-    out *= -lr * bc2_sqrt / bc1
-    if weight_decay and decoupled:
-        out -= (lr * weight_decay) * p
-    return _finish(p, out, apply), new_m, new_v, v_max
+    scale, eps_scaled = -lr * bc2_sqrt / bc1, eps * bc2_sqrt
+    for k in _blocks(p.size):
+        mk, vk, ok = new_m[k], new_v[k], out[k]
+        np.subtract(g[k], m[k], out=mk)           # m + (1 - beta1)(g - m): the EWMA of g
+        mk *= 1.0 - beta1
+        mk += m[k]
+        np.multiply(g[k], g[k], out=vk)           # v + (1 - beta2)(g^2 - v): the EWMA of g^2
+        vk -= v[k]
+        vk *= 1.0 - beta2
+        vk += v[k]
+        if v_max is not None:
+            vk = np.maximum(v_max[k], vk, out=new_v_max[k])
+        np.sqrt(vk, out=ok)                       # scale * m / (sqrt(v) + eps * sqrt(bc2))
+        ok += eps_scaled
+        np.divide(mk, ok, out=ok)
+        ok *= scale
+        if weight_decay and decoupled:
+            ok -= (lr * weight_decay) * p[k]
+        if apply:
+            ok += p[k]
+    reshape = lambda a: None if a is None else a.reshape(shape)  # noqa: E731
+    return reshape(out), reshape(new_m), reshape(new_v), reshape(new_v_max)
 
 
 # --------------------------------------------------------------------------------------------

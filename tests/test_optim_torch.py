@@ -137,6 +137,7 @@ def test_torch_defaults_are_ours():
 def test_fast_path_matches_torch_foreach_and_fused(monkeypatch, factory, torch_class, kwargs):
     """The fused numpy path used for large arrays gives torch's sequence too (and so do torch's variants)."""
     monkeypatch.setattr(optim, "_FAST_MIN_SIZE", 0)
+    monkeypatch.setattr(optim, "_BLOCK", 5)  # several blocks per array, and a short last one
     grad_fn = _closed_loop_grads()
     mine = ours(factory(**kwargs), grad_fn)
     assert_same_sequence(mine, theirs(torch_class, kwargs, grad_fn, foreach=False))
