@@ -30,17 +30,28 @@ The sources' other formulations (each proven equal, or shown to differ, in tests
     ``eps_inside_sqrt=True`` on adagrad/rmsprop/adam/adamw: 1/sqrt(v + eps) instead of 1/(sqrt(v) + eps)
 Plumbing: ``Optimizer``, ``apply_updates``, the state types ``*State``.
 
-Where the sources differ from one another or from the literature
----------------------------------------------------------------
+Where the sources differ from one another or from the literature (each checked in tests)
+-----------------------------------------------------------------------------------------
 * Source 000 swaps the names: its "RMSProp" (a running *sum* of g^2) is AdaGrad, its "Adagrad"
-  (a moving average of g^2) is RMSProp. It also expands V^(3) as a(a(V^(0) + eps G) + eps G) + eps G;
-  the inner term is a V^(0) + eps G.
+  (a moving average of g^2) is RMSProp. It expands V^(3) as a(a(V^(0) + eps G) + eps G) + eps G;
+  the inner term is a V^(0) + eps G. Adam stands for "adaptive moment estimation", not "adaptive momentum".
+* Source 001 calls RMSProp's r "the zero-centered variance" and source 002 calls Adam's v an estimate
+  of "the variance": both are the uncentred second moment E[g^2] (``rmsprop(centered=True)`` subtracts
+  the squared mean). 001's "r_i = delta + r_i", read as an assignment, would add delta to the state
+  every step; it means sqrt(delta + r) in the denominator.
 * Source 002's "adadelta" is RMSProp with eps inside the square root; Zeiler's Adadelta also keeps an
   EWMA of the squared steps and needs no learning rate (torch's ``lr`` defaults to 1).
-* Sources 002 (Adam, eps inside the root of the bias-corrected v) and 001 (RMSProp, "r <- delta + r")
-  place epsilon inside the root; torch, Kingma & Ba and source 003 place it outside.
+* Sources 002 (Adam, eps inside the root of the bias-corrected v) and 001 (RMSProp) place epsilon
+  inside the root; torch, Kingma & Ba and source 003 place it outside. 001's Adam has no epsilon.
+* Source 003's first code blocks ascend: ``x += learning_rate * dx`` and ``x += learning_rate * vx``
+  need ``-=``. Its "running mean of gradients" v <- rho v + dx is an unnormalised sum that tends to
+  dx / (1 - rho). Its first Adam loop, ``for t in range(num_iterations)``, divides by
+  1 - beta1**0 = 0 (the next slide starts at 1), and ``... + 1e-7))`` has an unbalanced parenthesis.
 * Source 004's footnote calls Keras' (and torch's) ``nesterov=True`` "an approximation"; with a constant
-  learning rate it is exact: its iterates are the look-ahead points theta + beta v (tested).
+  learning rate it is exact: its iterates are the look-ahead points theta + beta v (tested). Its
+  RMSProp with Nesterov momentum divides by sqrt(r) with no delta (as Goodfellow Alg. 8.6 does).
+  AdaGrad is not "difficult to use due to gradient storage": it stores one running sum, the size of
+  theta, like RMSProp; its practical problem is that the sum only grows, so the steps decay to zero.
 """
 from __future__ import annotations
 
