@@ -19,6 +19,8 @@ import itertools
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from course_lib import optim, schedules
 
@@ -181,3 +183,31 @@ def test_state_matches_torch_state():
         np.testing.assert_allclose(state.m[key], torch_state["exp_avg"].numpy(), rtol=1e-12)
         np.testing.assert_allclose(state.v[key], torch_state["exp_avg_sq"].numpy(), rtol=1e-12)
         np.testing.assert_allclose(state.v_max[key], torch_state["max_exp_avg_sq"].numpy(), rtol=1e-12)
+
+
+# ------------------------------------------------------------------ property: any valid hyperparameters
+
+_rate = st.floats(1e-4, 0.5)
+_decay = st.floats(0.0, 0.999)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(lr=_rate, beta1=_decay, beta2=_decay, eps=st.floats(0.0, 1e-2), weight_decay=st.floats(0.0, 0.5),
+       amsgrad=st.booleans(), decoupled=st.booleans())
+def test_adam_and_adamw_match_torch_for_any_valid_hyperparameters(lr, beta1, beta2, eps, weight_decay, amsgrad,
+                                                                  decoupled):
+    factory, torch_class = (optim.adamw, torch.optim.AdamW) if decoupled else (optim.adam, torch.optim.Adam)
+    kwargs = dict(lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+    grad_fn = _open_loop_grads()
+    assert_same_sequence(ours(factory(**kwargs), grad_fn, 30), theirs(torch_class, kwargs, grad_fn, 30))
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(lr=_rate, momentum=st.floats(0.0, 0.99), dampening=st.floats(0.0, 1.0), nesterov=st.booleans(),
+       weight_decay=st.floats(0.0, 0.5))
+def test_sgd_matches_torch_for_any_valid_hyperparameters(lr, momentum, dampening, nesterov, weight_decay):
+    if nesterov:
+        momentum, dampening = max(momentum, 0.1), 0.0
+    kwargs = dict(lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov, weight_decay=weight_decay)
+    grad_fn = _open_loop_grads()
+    assert_same_sequence(ours(optim.sgd(**kwargs), grad_fn, 30), theirs(torch.optim.SGD, kwargs, grad_fn, 30))
