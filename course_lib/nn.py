@@ -114,7 +114,7 @@ class Linear(Layer):
         if _validate.boolean("bias", bias):
             self.params["bias"] = np.zeros(out_features)
 
-    def forward(self, x, mode="train"):
+    def forward(self, x, mode):
         _check_mode(mode)
         _check_input(x, self.in_features)
         self.cache = x
@@ -139,7 +139,7 @@ class Linear(Layer):
 class ReLU(Layer):
     r""":math:`y = \max(0, x)`; :math:`\partial L/\partial x = G \odot [x > 0]` (0 at x = 0, as torch). Any shape."""
 
-    def forward(self, x, mode="train"):
+    def forward(self, x, mode):
         _check_mode(mode)
         y = np.maximum(x, 0.0)
         self.cache = y
@@ -158,7 +158,7 @@ class LeakyReLU(Layer):
         super().__init__()
         self.negative_slope = _validate.real("negative_slope", negative_slope)
 
-    def forward(self, x, mode="train"):
+    def forward(self, x, mode):
         _check_mode(mode)
         slope = np.where(x > 0, 1.0, self.negative_slope)
         self.cache = slope
@@ -175,7 +175,7 @@ class LeakyReLU(Layer):
 class Tanh(Layer):
     r""":math:`y = \tanh x`; :math:`\partial L/\partial x = G \odot (1 - y^2)`. Any shape."""
 
-    def forward(self, x, mode="train"):
+    def forward(self, x, mode):
         _check_mode(mode)
         y = np.tanh(x)
         self.cache = y
@@ -192,7 +192,7 @@ class Sigmoid(Layer):
     Computed as :math:`(1 + \tanh(x/2))/2`, which never overflows.
     """
 
-    def forward(self, x, mode="train"):
+    def forward(self, x, mode):
         _check_mode(mode)
         y = 0.5 * (1.0 + np.tanh(0.5 * x))
         self.cache = y
@@ -250,7 +250,11 @@ class BatchNorm1d(Layer):
         \frac{\partial L}{\partial x_{nj}} = \frac{1}{N\sqrt{\sigma_j^2+\varepsilon}}
         \Big(N \hat G_{nj} - \sum_k \hat G_{kj} - \hat x_{nj} \sum_k \hat G_{kj} \hat x_{kj}\Big),\quad
         \frac{\partial L}{\partial \gamma_j} = \sum_n G_{nj}\hat x_{nj},\quad
-        \frac{\partial L}{\partial \beta_j} = \sum_n G_{nj}.
+        \frac{\partial L}{\partial \beta_j} = \sum_n G_{nj},
+
+    which simplifies to :math:`\frac{\gamma_j}{\sqrt{\sigma_j^2+\varepsilon}}\big(G_{nj} - \frac1N(\partial_{\beta_j} L
+    + \hat x_{nj}\,\partial_{\gamma_j} L)\big)`. Source 002 derives the same (its last formula, with
+    :math:`\sigma` in place of :math:`\sqrt{\sigma^2+\varepsilon}` and its ``features x batch`` indices).
     """
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1):
@@ -266,7 +270,7 @@ class BatchNorm1d(Layer):
         self.buffers["running_var"] = np.ones(num_features)
         self.buffers["num_batches_tracked"] = np.zeros((), dtype=np.int64)
 
-    def forward(self, x, mode="train"):
+    def forward(self, x, mode):
         _check_mode(mode)
         _check_input(x, self.num_features)
         gamma, beta = self.params["gamma"], self.params["beta"]
@@ -299,14 +303,15 @@ class BatchNorm1d(Layer):
     def backward(self, dout):
         self._need_cache()
         x_hat, inv_std, mode = self.cache
-        gamma = self.params["gamma"]
-        self.grads["gamma"] = np.einsum("nj,nj->j", dout, x_hat)
-        self.grads["beta"] = dout.sum(axis=0)
-        g_hat = dout * gamma
+        scale = self.params["gamma"] * inv_std
+        dgamma = np.einsum("nj,nj->j", dout, x_hat)
+        dbeta = dout.sum(axis=0)
+        self.grads["gamma"], self.grads["beta"] = dgamma, dbeta
         if mode == "eval":  # the statistics are constants
-            return g_hat * inv_std
+            return dout * scale
+        # The formula above, with sum_k G_kj gamma_j = gamma_j dbeta_j and sum_k G_kj gamma_j x_hat_kj = gamma_j dgamma_j:
         n = dout.shape[0]
-        return (inv_std / n) * (n * g_hat - g_hat.sum(axis=0) - x_hat * np.einsum("nj,nj->j", g_hat, x_hat))
+        return (dout - (dbeta + x_hat * dgamma) / n) * scale
 
     def __repr__(self):
         return f"BatchNorm1d({self.num_features}, eps={self.eps}, momentum={self.momentum})"
@@ -339,7 +344,7 @@ class Dropout(Layer):
         self.inverted = _validate.boolean("inverted", inverted)
         self.rng = _init.generator(rng)
 
-    def forward(self, x, mode="train"):
+    def forward(self, x, mode):
         _check_mode(mode)
         keep = 1.0 - self.p
         if mode == "eval":
@@ -448,7 +453,7 @@ class Sequential:
                 raise TypeError(f"layer {i} must be a course_lib.nn Layer, got {type(layer).__name__}")
         self.layers = list(layers)
 
-    def forward(self, x, mode="train"):
+    def forward(self, x, mode):
         """x ``(N, D_in)`` -> output ``(N, D_out)``, through every layer in ``mode``."""
         _check_mode(mode)
         for layer in self.layers:

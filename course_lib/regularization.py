@@ -139,7 +139,7 @@ class GaussianNoise(Layer):
         self.std = _validate.real("std", std, low=0.0)
         self.rng = generator(rng)
 
-    def forward(self, x, mode="train"):
+    def forward(self, x, mode):
         _check_mode(mode)
         self.cache = True
         if mode == "eval" or self.std == 0:

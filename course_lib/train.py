@@ -31,7 +31,8 @@ class History:
     """Per-epoch curves of a :func:`train` run.
 
     ``train_loss``/``train_acc``: averages over the epoch's mini-batches, measured in training mode
-    as the batches went by (the data loss, without the penalty, which is in ``penalty``).
+    as the batches went by (the data loss, without the penalty, which is in ``penalty``);
+    ``batch_loss``: the loss of every mini-batch, one per optimizer step (the noisy SGD curve).
     ``val_loss``/``val_acc``: on the validation set in evaluation mode after the epoch (empty when
     there is no validation set). ``steps``: the optimizer steps taken. With early stopping,
     ``best_epoch`` and ``best_step`` (:math:`i^*`) locate the restored parameters, and
@@ -40,6 +41,7 @@ class History:
 
     train_loss: list = field(default_factory=list)
     train_acc: list = field(default_factory=list)
+    batch_loss: list = field(default_factory=list)
     val_loss: list = field(default_factory=list)
     val_acc: list = field(default_factory=list)
     penalty: list = field(default_factory=list)
@@ -249,6 +251,7 @@ def _train(model, optimizer, data, epochs, batch_size, loss, regularizers, augme
             model.params = flat.arrays(theta)
             history.steps += 1
             steps_since_check += 1
+            history.batch_loss.append(batch_loss)
             sum_loss += batch_loss * len(idx)
             sum_correct += np.count_nonzero(out.argmax(axis=1) == yb)
             seen += len(idx)

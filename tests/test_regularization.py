@@ -1,5 +1,4 @@
 """course_lib.regularization: penalties, weight decay equivalences, noise, bagging, early stopping."""
-import copy
 
 import numpy as np
 import pytest

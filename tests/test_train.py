@@ -114,6 +114,19 @@ def test_early_stopping_every_n_steps(digits):
     assert history.stopped_early and history.best_step % 3 == 0 and history.steps < 200 * 5
 
 
+def test_learning_rate_schedule_counts_optimizer_steps(digits):
+    """lr may be a schedule of the step count: with lr = 0 from step 5 on, only 5 steps move the weights."""
+    x, y = digits.x_train[:320], digits.y_train[:320]
+    model = nn.mlp([64, 16, 10], rng=0)
+    history = train(model, optim.sgd(lr=lambda t: 0.1 if t < 5 else 0.0), (x, y), epochs=2, batch_size=32)
+    assert history.steps == 20 and len(history.batch_loss) == 20
+    frozen = nn.mlp([64, 16, 10], rng=0)  # the same run stopped after one epoch (same seed, same batches)
+    train(frozen, optim.sgd(lr=lambda t: 0.1 if t < 5 else 0.0), (x, y), epochs=1, batch_size=32)
+    for key, value in frozen.params.items():
+        np.testing.assert_array_equal(model.params[key], value)  # epoch 2 changed nothing
+    assert not np.allclose(frozen.params["0.weight"], nn.mlp([64, 16, 10], rng=0).params["0.weight"])
+
+
 def test_penalty_is_recorded_and_shrinks_weights(digits):
     x, y = digits.x_train[:300], digits.y_train[:300]
     norms = []
