@@ -9,6 +9,7 @@ Each function computes one thing the chapter plots, and is tested against an ind
 ``gradient_noise_theory`` its exact value, :math:`\operatorname{tr}\Sigma/B \cdot (n-B)/(n-1)`
 ``noise_floor``         the stationary excess loss of constant-rate SGD with Gaussian gradient noise
 ``power_norms``         :math:`\|W^t\|_2` for t = 0..steps (vanishing and exploding products)
+``least_squares_step``  one SGD step on a mini-batch of a least-squares problem (the chapter's exercise)
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ __all__ = [
     "gradient_noise_theory",
     "noise_floor",
     "power_norms",
+    "least_squares_step",
 ]
 
 
@@ -180,3 +182,26 @@ def power_norms(W, steps) -> np.ndarray:
             out[t] = np.linalg.norm(power, 2) if np.all(np.isfinite(power)) else np.inf
             power = power @ W
     return out
+
+
+def least_squares_step(w, X, y, batch, lr) -> np.ndarray:
+    r"""One SGD step on the mean squared error of the rows ``batch`` (a new array; nothing modified):
+
+    .. math:: g = \frac{1}{|\mathcal B|}\sum_{i\in\mathcal B} x_i\,(x_i^\top w - y_i), \qquad
+              w' = w - \alpha\, g
+
+    the average of the per-example gradients of :math:`L_i = \tfrac12(x_i^\top w - y_i)^2`.
+    Shapes: w (d,), X (n, d), y (n,), batch: 1-D integer row indices, lr >= 0.
+    """
+    w = _validate.array("w", w)
+    X = _validate.array("X", X)
+    y = _validate.array("y", y)
+    if w.ndim != 1 or X.ndim != 2 or X.shape[1] != w.size or y.shape != (X.shape[0],):
+        raise ValueError(f"shapes must be w (d,), X (n, d), y (n,); got {w.shape}, {X.shape}, {y.shape}")
+    rows = np.asarray(batch)
+    if rows.ndim != 1 or rows.size == 0 or not np.issubdtype(rows.dtype, np.integer) \
+            or rows.min() < 0 or rows.max() >= X.shape[0]:
+        raise ValueError(f"batch must be a non-empty 1-D array of row indices in [0, {X.shape[0]})")
+    lr = _validate.real("lr", lr, low=0.0)
+    Xb, yb = X[rows], y[rows]
+    return w - lr * Xb.T @ (Xb @ w - yb) / rows.size

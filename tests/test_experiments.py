@@ -128,3 +128,22 @@ def test_power_norms_overflow_is_inf_and_validated():
     assert np.isinf(norms[-1]) and norms[1] == pytest.approx(1e100)
     with pytest.raises(ValueError, match="square"):
         ex.power_norms(np.ones((2, 3)), 3)
+
+
+def test_least_squares_step_is_the_surface_gradient_step(two_features):
+    w, batch = np.array([0.2, -0.4]), np.array([3, 17, 200, 5])
+    expected = w - 0.3 * two_features.grad(w, batch)
+    np.testing.assert_allclose(ex.least_squares_step(w, two_features.X, two_features.y, batch, 0.3), expected, rtol=1e-13)
+    # hand-computed: one row x = (1, 2), y = 1, w = 0: g = -(1, 2), step 0.5 gives (0.5, 1)
+    np.testing.assert_allclose(ex.least_squares_step(np.zeros(2), np.array([[1.0, 2.0]]), np.array([1.0]), np.array([0]), 0.5),
+                               [0.5, 1.0])
+
+
+def test_least_squares_step_validates_and_does_not_mutate():
+    w, X, y = np.ones(2), np.eye(2), np.zeros(2)
+    ex.least_squares_step(w, X, y, np.array([0]), 0.1)
+    assert np.all(w == 1)
+    with pytest.raises(ValueError, match="batch"):
+        ex.least_squares_step(w, X, y, np.array([2]), 0.1)
+    with pytest.raises(ValueError, match="shapes"):
+        ex.least_squares_step(np.ones(3), X, y, np.array([0]), 0.1)
