@@ -208,15 +208,20 @@ def test_saved_widgets_need_no_widget_package_from_a_cdn(docname):
         f"{docname} uses widget packages the site cannot render offline: {modules - BUNDLED_WIDGET_MODULES}")
 
 
-def test_notebook_pages_have_a_download_button_and_no_launch_buttons(built_site):
-    """With no `repository.url` in _config.yml, there are no Binder/Colab buttons."""
-    assert "url" not in (yaml.safe_load((ROOT / "_config.yml").read_text()).get("repository") or {}), (
-        "_config.yml names a repository: then this test should expect the launch buttons")
+def test_notebook_pages_have_a_download_button_and_launch_buttons_only_with_a_repository(built_site):
+    """Binder/Colab buttons exist exactly when _config.yml names `repository.url`."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    from offline_assets import launch_buttons_enabled
+    repository = yaml.safe_load((ROOT / "_config.yml").read_text()).get("repository") or {}
+    expected = launch_buttons_enabled(repository.get("url"))
     for docname in DOCNAMES:
         page = (built_site / html_path(docname)).read_text(encoding="utf-8")
-        assert "mybinder.org" not in page and "colab.research.google.com" not in page, docname
         if source_of(docname).suffix == ".ipynb":
             assert f'_sources/{docname}.ipynb"' in page, f"{docname}: no download button for the notebook"
+            assert ("mybinder.org/v2/" in page) == expected, f"{docname}: Binder button should be {expected}"
+            assert ("colab.research.google.com/github/" in page) == expected, f"{docname}: Colab button"
+        else:
+            assert "mybinder.org" not in page and "colab.research.google.com" not in page, docname
 
 
 def test_launch_buttons_appear_when_the_repository_is_named(tmp_path):
