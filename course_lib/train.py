@@ -20,7 +20,7 @@ import numpy as np
 
 from course_lib import _validate
 from course_lib.init import generator
-from course_lib.nn import CrossEntropyLoss, Sequential
+from course_lib.nn import BatchNorm1d, CrossEntropyLoss, Sequential
 from course_lib.regularization import EarlyStopping, perturb_weights
 
 __all__ = ["History", "train", "evaluate", "accuracy", "Progress"]
@@ -175,8 +175,9 @@ def train(model: Sequential, optimizer, data, epochs: int, batch_size: int, *, l
     data : ``course_lib.data.Split`` (its test part is not used), dict, or tuple
         ``(x_train, y_train[, x_val, y_val])``; x of shape (N, D).
     epochs, batch_size : int
-        The last batch of an epoch is smaller unless ``drop_last``; a batch of one is always
-        dropped (batch norm cannot train on it).
+        The last batch of an epoch is smaller unless ``drop_last``. In a model with batch norm,
+        a last batch of one example is skipped (batch norm cannot train on it) and
+        ``batch_size=1`` is an error; without batch norm, ``batch_size=1`` is plain SGD.
     loss : a loss object with ``forward(out, y)``/``backward()`` (default ``CrossEntropyLoss``).
     regularizers : objects with ``penalty(params) -> (value, grads)`` (``regularization.L2``, ``L1``),
         added to the loss and its gradients.
@@ -207,6 +208,9 @@ def _train(model, optimizer, data, epochs, batch_size, loss, regularizers, augme
     weight_noise = _validate.real("weight_noise", weight_noise, low=0.0)
     drop_last = _validate.boolean("drop_last", drop_last)
     x_train, y_train, x_val, y_val = _unpack(data)
+    min_batch = 2 if any(isinstance(layer, BatchNorm1d) for layer in model.layers) else 1
+    if batch_size < min_batch:
+        raise ValueError("batch_size must be >= 2 for a model with batch norm, got 1")
     loss = CrossEntropyLoss() if loss is None else loss
     for reg in regularizers:
         if not hasattr(reg, "penalty"):
@@ -232,7 +236,7 @@ def _train(model, optimizer, data, epochs, batch_size, loss, regularizers, augme
         seen = 0
         for start in range(0, n, batch_size):
             idx = order[start:start + batch_size]
-            if len(idx) < 2 or (drop_last and len(idx) < batch_size):
+            if len(idx) < min_batch or (drop_last and len(idx) < batch_size):
                 continue
             xb, yb = x_train[idx], y_train[idx]
             if augment is not None:

@@ -165,3 +165,15 @@ def test_bad_arguments(digits):
     with pytest.raises(ValueError, match="progress"):
         train(model, optim.adam(), digits, 1, 32, progress="bar")
     assert isinstance(train(model, optim.adam(), digits, 0, 32), History)
+    with pytest.raises(ValueError, match="batch norm"):
+        train(nn.mlp([64, 8, 10], rng=0, batchnorm=True), optim.adam(), digits, 1, 1)
+
+
+def test_batch_size_one_is_plain_sgd_without_batch_norm(digits):
+    x, y = digits.x_train[:20], digits.y_train[:20]
+    history = train(nn.mlp([64, 8, 10], rng=0), optim.sgd(lr=0.01), (x, y), epochs=1, batch_size=1)
+    assert history.steps == 20
+    # with batch norm, the single example left over at the end of an epoch is skipped
+    history = train(nn.mlp([64, 8, 10], rng=0, batchnorm=True), optim.sgd(lr=0.01), (x[:19], y[:19]),
+                    epochs=1, batch_size=6)
+    assert history.steps == 3
