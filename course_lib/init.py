@@ -2,18 +2,14 @@ r"""Weight initializers and fan computation (chapter "Initialization and data pr
 
 Every initializer draws an array of a given ``shape`` with zero mean and a variance chosen so
 that signals keep their scale from layer to layer. With :math:`n_\text{in}` (fan-in) and
-:math:`n_\text{out}` (fan-out):
+:math:`n_\text{out}` (fan-out), the variance of each weight is:
 
-=====================  ==========================================  ==============================
-initializer            variance of each weight                     name in the sources
-=====================  ==========================================  ==============================
-``small_normal``       :math:`0.01^2`                              "small random numbers" (003)
-``lecun_normal``       :math:`1/n_\text{in}`                       "Xavier" in source 003
-``xavier_normal``      :math:`2/(n_\text{in}+n_\text{out})`        "Xavier" in source 004, Glorot
-``xavier_uniform``     same, from :math:`U(-a, a)`, :math:`a=\sqrt{6/(n_\text{in}+n_\text{out})}`
-``kaiming_normal``     :math:`2/n_\text{in}`                       He et al. 2015 (003)
-``kaiming_uniform``    same, from :math:`U(-a, a)`, :math:`a=\sqrt{6/n_\text{in}}`
-=====================  ==========================================  ==============================
+- ``small_normal``: :math:`0.01^2` (source 003's "small random numbers");
+- ``lecun_normal``: :math:`1/n_\text{in}` (what source 003 calls "Xavier");
+- ``xavier_normal`` (``glorot_normal``): :math:`2/(n_\text{in}+n_\text{out})` (source 004's "Xavier", Glorot & Bengio 2010);
+- ``xavier_uniform``: the same variance from :math:`U(-a, a)`, :math:`a=\sqrt{6/(n_\text{in}+n_\text{out})}`;
+- ``kaiming_normal`` (``he_normal``): :math:`2/n_\text{in}` (He et al. 2015, source 003);
+- ``kaiming_uniform``: the same variance from :math:`U(-a, a)`, :math:`a=\sqrt{6/n_\text{in}}`.
 
 Source 003 calls ``W = randn(fan_in, fan_out) / sqrt(fan_in)`` "Xavier initialization"; Glorot and
 Bengio's (2010) proposal is the variance :math:`2/(n_\text{in}+n_\text{out})` that source 004 gives.
