@@ -3,7 +3,8 @@
 The network is 64-128-128-10 with batch norm and dropout (p = 0.2) after each hidden layer,
 ReLU, softmax cross-entropy, Adam (lr = 1e-3), mini-batches of 64, on the training part of the
 digits split (1079 images, 17 batches). Both libraries see the same batches in the same order.
-course_lib runs its own ``train`` loop (float64); torch runs the usual
+course_lib runs its own ``train`` loop (float64; one call per epoch, so Adam's state restarts each
+epoch, which does not change the work per step); torch runs the usual
 zero_grad/forward/backward/step loop, in its default float32 and in float64. torch uses one
 thread (``torch.set_num_threads(1)``) and so does numpy's BLAS (threadpoolctl).
 
