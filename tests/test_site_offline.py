@@ -274,32 +274,40 @@ def test_page_in_browser(docname, chromium, site_url, built_site, page_weights):
     assert not problems, f"{docname}:\n  " + "\n  ".join(problems)
 
 
+def search_problems(browser, search_url: str, local_prefix: str, site_dir: Path, docname: str) -> list[str]:
+    """Search for the longest word of the chapter's title; the chapter must be among the results."""
+    title = re.search(r"<h1>(.*?)<", (site_dir / html_path(docname)).read_text(encoding="utf-8"), re.S)
+    term = max(re.findall(r"[A-Za-z]{4,}", title.group(1)), key=len).lower()
+    with visit(browser, f"{search_url}?q={term}", local_prefix) as search:
+        search.page.wait_for_function(
+            "() => /Search finished|did not match/.test(document.querySelector('#search-results')?.textContent || '')",
+            timeout=15000)
+        search.page.wait_for_load_state("networkidle")
+        found = search.page.evaluate(
+            "() => Array.from(document.querySelectorAll('#search-results ul.search a'), a => a.href)")
+        problems = search.problems()
+    if not any(href.split("#")[0].endswith(html_path(docname)) for href in found):
+        problems.append(f"searching {term!r} does not find {docname} (found {found})")
+    return problems
+
+
 @pytest.mark.browser
 def test_search_finds_each_chapter(chromium, site_url, built_site):
-    """Search for the longest word of each chapter's title; the chapter is among the results."""
     problems = []
     for docname in DOCNAMES[1:]:
-        title = re.search(r"<h1>(.*?)<", (built_site / html_path(docname)).read_text(encoding="utf-8"), re.S)
-        term = max(re.findall(r"[A-Za-z]{4,}", title.group(1)), key=len).lower()
-        with visit(chromium, f"{site_url}search.html?q={term}", site_url) as search:
-            search.page.wait_for_function(
-                "() => /Search finished|did not match/.test(document.querySelector('#search-results')?.textContent || '')",
-                timeout=15000)
-            found = search.page.evaluate(
-                "() => Array.from(document.querySelectorAll('#search-results ul.search a'), a => a.href)")
-            if not any(href.split("#")[0].endswith(html_path(docname)) for href in found):
-                problems.append(f"searching {term!r} does not find {docname} (found {found})")
-            problems += search.problems()
+        problems += search_problems(chromium, site_url + "search.html", site_url, built_site, docname)
     assert not problems, "\n".join(problems)
 
 
 @pytest.mark.browser
 def test_downloaded_copy_works_from_files(chromium, built_site, tmp_path):
-    """A copy of _build/html opened with file:// URLs: no other host, no errors, math, figures, widgets."""
+    """A copy of _build/html opened with file:// URLs: no other host, no errors, math, figures,
+    widgets, and search."""
     copy = tmp_path / "downloaded-html"
     shutil.copytree(built_site, copy)
     problems = []
     for docname in DOCNAMES:
         with visit(chromium, (copy / html_path(docname)).as_uri(), "file://") as page:
             problems += [f"{docname}: {p}" for p in reader_problems(page.page) + page.problems()]
+    problems += search_problems(chromium, (copy / "search.html").as_uri(), "file://", copy, DOCNAMES[1])
     assert not problems, "\n".join(problems)

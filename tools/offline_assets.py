@@ -17,6 +17,9 @@ The HTML manager (``embed-amd.js``) bundles the widget models of ipywidgets 8
 for a third-party widget package, and the book uses none (tests/test_site_offline.py
 checks every notebook's saved widget state for that).
 
+On a page opened from a file (a downloaded copy), search shows its results without the
+summaries it would fetch from the other pages (browsers forbid that fetch).
+
 It also decides the launch buttons: Jupyter Book fills in its own repository
 (executablebooks/jupyter-book) when ``_config.yml`` names none, so the Binder and
 Colab buttons of ``launch_buttons`` are switched off unless ``repository.url`` names
@@ -184,7 +187,14 @@ def copy_assets(app, exception):
     embed.write_text(patch_embed_amd(embed.read_text(encoding="utf-8")), encoding="utf-8")
 
 
+# Opened from files, the browser may not fetch the pages that Sphinx's search shows as
+# summaries under each result; the results themselves still work.
+SEARCH_FROM_FILES_JS = ('if (location.protocol === "file:") '
+                        '{ DOCUMENTATION_OPTIONS.SHOW_SEARCH_SUMMARY = false; }')
+
+
 def setup(app):
+    app.add_js_file(None, body=SEARCH_FROM_FILES_JS)
     app.connect("config-inited", configure, priority=400)
     app.connect("builder-inited", check_assets)
     app.connect("html-page-context", drop_thebe_scripts)
