@@ -189,5 +189,5 @@ class AdamStartWidget(FigureWidget):
         self.corrected.set_ydata(np.abs(self.steps[True]))
         self.uncorrected.set_ydata(np.abs(self.steps[False]))
         first = abs(self.steps[False][0])
-        self.ax.set_title(f"first step: {abs(self.steps[True][0]):.2f} α with correction, "
+        self.ax.set_title(f"|g| ~ {scale:.0e}. First step: {abs(self.steps[True][0]):.2f} α with correction, "
                           f"{first:.2f} α without (ε aside: (1-β₁)/√(1-β₂) = {(1 - beta1) / np.sqrt(1 - beta2):.2f})")
