@@ -3,7 +3,8 @@
 Every chapter with widgets is copied into a temporary folder (JupyterLab may autosave what it
 runs; the committed notebooks stay as they are), opened in headless Chromium and run from the
 top in a fresh kernel. Then one control of each widget is moved a few times (a slider by the
-arrow keys, a checkbox by a click, a drop-down to another option), and each move must change
+arrow keys; else a checkbox, a radio button or a button clicked, or a drop-down set to another
+option), and each move must change
 the widget's figure. The time from the key press or click to the new figure, decoded and ready
 to paint, is recorded per move; the median per chapter goes to
 ``_build/benchmarks/widgets_live.json`` and is printed. The server is stopped at the end.
@@ -164,10 +165,14 @@ def move_control(page, area) -> str:
         current = select.input_value()
         select.select_option(index=(options.index(current) + 1) % len(options) if current in options else 0)
         return "drop-down"
-    toggle = area.locator("button.widget-toggle-button, .widget-toggle-buttons button").first
-    if toggle.count():
-        toggle.click()
-        return "toggle button"
+    radio = area.locator("input[type=radio]:not(:checked)").first
+    if radio.count():
+        radio.click()
+        return "radio click"
+    button = area.locator("button.widget-toggle-button, .widget-toggle-buttons button, button.jupyter-button").first
+    if button.count():
+        button.click()
+        return "button click"
     raise AssertionError("no control found in the widget")
 
 
@@ -184,7 +189,7 @@ def test_widgets_respond_live(chromium, tmp_path):
         for docname in LIVE_DOCNAMES:
             run = page.evaluate(OPEN_AND_RUN, f"{docname}.ipynb")
             assert run["ok"] and run["kernel"] == "python3", f"{docname}: running all cells failed ({run})"
-            expected = widgets_in_notebook(source_of(docname))
+            expected = widgets_in_notebook(notebooks / f"{docname}.ipynb")  # the copy JupyterLab runs
             selector = WIDGET_OUTPUTS.format(panel=run["id"])
             page.wait_for_function(f"() => document.querySelectorAll('{selector}').length >= {expected}",
                                    timeout=30000)
