@@ -189,3 +189,10 @@ def test_rate_map_widget_probe_shows_theory_and_measurement():
     assert list(widget.marker.get_xdata()) == [1.0]
     widget.set(step=3.9, momentum=0.0)
     assert "diverges" in widget.ax_x.get_title()
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.5, 0.9])
+def test_nesterov_stable_range_is_smaller_than_heavy_balls(beta):
+    limit = (2 + 2 * beta) / (1 + 2 * beta)   # root conditions of the Nesterov matrix (chapter text)
+    assert me.nesterov_spectral_radius(0.99 * limit, beta, 1.0) < 1 < me.nesterov_spectral_radius(1.01 * limit, beta, 1.0)
+    assert quadratic_theory.spectral_radius(1.01 * limit, beta, 1.0) < 1 or beta == 0.0
