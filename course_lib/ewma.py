@@ -48,8 +48,11 @@ def ewma_update(average, value, rho):
     The building block the optimizers and batch norm reuse. ``average`` and ``value`` are
     arrays of one shape (or scalars); neither is modified.
     """
-    rho = _rho(rho)
-    return rho * np.asarray(average, dtype=np.float64) + (1.0 - rho) * np.asarray(value, dtype=np.float64)
+    if not (type(rho) is float and 0.0 <= rho < 1.0):  # the common case needs no further checks
+        rho = _rho(rho)
+    new = np.multiply(rho, average, dtype=np.float64)          # rho S ...
+    new += np.multiply(1.0 - rho, value, dtype=np.float64)     # ... + (1 - rho) y, added in place
+    return new
 
 
 def ewma(y, rho, *, bias_correction: bool = False) -> np.ndarray:

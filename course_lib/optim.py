@@ -420,9 +420,14 @@ def _sgd_momentum_fast(p, g, b, t, lr, momentum, dampening, weight_decay, apply)
 # AdaGrad
 # --------------------------------------------------------------------------------------------
 
-def _denominator(v, eps, eps_inside_sqrt):
-    """:math:`\\sqrt{v} + \\epsilon` (torch), or :math:`\\sqrt{v + \\epsilon}` (``eps_inside_sqrt``)."""
-    return np.sqrt(v + eps) if eps_inside_sqrt else np.sqrt(v) + eps
+def _denominator(v, eps, eps_inside_sqrt, out=None):
+    """:math:`\\sqrt{v} + \\epsilon` (torch), or :math:`\\sqrt{v + \\epsilon}` (``eps_inside_sqrt``).
+
+    ``out``: an array to write the result into (``v`` itself if the caller owns ``v``), else a new one.
+    """
+    if eps_inside_sqrt:
+        return np.sqrt(np.add(v, eps, out=out), out=out)
+    return np.add(np.sqrt(v, out=out), eps, out=out)
 
 
 def adagrad(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10,
@@ -609,7 +614,9 @@ def _adam_like(name, lr, betas, eps, weight_decay, amsgrad, eps_inside_sqrt, dec
             v_max = np.maximum(v_max, v)                     # (AMSGrad: never let v shrink)
         m_hat = m / (1.0 - beta1**t)                         # ... and bias correction
         v_hat = (v_max if amsgrad else v) / (1.0 - beta2**t)
-        direction = -lr * m_hat / _denominator(v_hat, eps, eps_inside_sqrt)
+        # direction = -lr m_hat / (sqrt(v_hat) + eps), computed in place in the fresh arrays m_hat, v_hat
+        direction = np.multiply(-lr, m_hat, out=m_hat)
+        direction /= _denominator(v_hat, eps, eps_inside_sqrt, out=v_hat)
         if weight_decay and decoupled:
             direction -= lr * weight_decay * p               # decoupled decay (AdamW)
         return _finish(p, direction, apply), m, v, v_max
