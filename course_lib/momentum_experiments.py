@@ -134,7 +134,7 @@ def regime(step, momentum, eigenvalue) -> str:
     otherwise, with discriminant :math:`D = (1+\beta-\alpha\lambda)^2 - 4\beta`:
     ``"under-damped"`` for :math:`D < 0` (complex roots: ripples shrinking by :math:`\sqrt\beta`),
     ``"critically damped"`` for :math:`D = 0` (to a relative 1e-9), and for :math:`D > 0`
-    ``"over-damped"`` if the dominant root is positive (monotone creep) or ``"oscillating"`` if it is
+    ``"over-damped"`` if the dominant root is positive (monotone creep) or ``"sign-flipping"`` if it is
     negative (the sign flips every step, as gradient descent with :math:`\alpha\lambda > 1`).
     """
     alpha = _validate.real("step", step, low=0.0)
@@ -151,7 +151,7 @@ def regime(step, momentum, eigenvalue) -> str:
         return "critically damped"
     if disc < 0:
         return "under-damped"
-    return "over-damped" if trace > 0 else "oscillating"
+    return "over-damped" if trace > 0 else "sign-flipping"
 
 
 def stationary_variance(step, momentum, eigenvalue, sigma):

@@ -100,7 +100,7 @@ def test_measured_rate_validates():
 @pytest.mark.parametrize("alpha, beta, lam, expected", [
     (0.0, 0.5, 1.0, "stuck"),
     (0.5, 0.0, 1.0, "over-damped"),
-    (1.5, 0.0, 1.0, "oscillating"),
+    (1.5, 0.0, 1.0, "sign-flipping"),
     (2.5, 0.0, 1.0, "diverges"),
     (0.25, 0.25, 1.0, "critically damped"),   # (1 - sqrt(0.25))^2 = 0.25
     (0.25, 0.5, 1.0, "under-damped"),
