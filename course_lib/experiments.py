@@ -114,10 +114,12 @@ def gradient_noise(surface, w, batch_sizes, draws, seed) -> np.ndarray:
     rng = np.random.default_rng(_validate.integer("seed", seed, low=0))
     per_example = _per_example_gradients(surface, w)
     full = per_example.mean(axis=0)
+    # draws random permutations; the first b entries of each are a batch of b rows without replacement
+    # (the same permutations serve every batch size: each estimate is exact in distribution)
+    permutations = np.argsort(rng.random((draws, surface.n)), axis=1)
     out = []
     for b in sizes:
-        rows = np.argsort(rng.random((draws, surface.n)), axis=1)[:, :b]  # each row: a random permutation's start
-        estimates = per_example[rows].mean(axis=1)              # (draws, d)
+        estimates = per_example[permutations[:, :b]].mean(axis=1)   # (draws, d)
         out.append(np.mean(np.sum((estimates - full) ** 2, axis=1)))
     return np.asarray(out).reshape(np.shape(batch_sizes))
 
