@@ -156,10 +156,11 @@ def _one_blas_thread():
     they save, and on a busy machine a multi-threaded BLAS can be ten times slower.
     """
     try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
+        from threadpoolctl import get_cached_controller
+    except ImportError:  # pragma: no cover - threadpoolctl (>= 3.8) ships with scikit-learn
         return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+    # threadpoolctl's cached view of the loaded libraries: no rescan of /proc/self/maps per call
+    return get_cached_controller().limit(limits=1, user_api="blas")
 
 
 def train(model: Sequential, optimizer, data, epochs: int, batch_size: int, *, loss=None,
