@@ -116,20 +116,31 @@ class _Flat:
     Every update rule of ``course_lib.optim`` acts elementwise, so stepping the concatenation of
     all parameters is the same computation as stepping the dict ``{"0.weight": ..., ...}``, in one
     call instead of one per array (tests/test_train.py checks this). ``arrays(theta)`` gives the
-    dict back as views of ``theta``.
+    dict back as views of ``theta``. ``grads()`` and ``set_params(theta)`` do what
+    ``vector(model.grads)`` and ``model.params = arrays(theta)`` do, straight from and to the layers
+    (no dicts built on every step).
     """
 
-    def __init__(self, params: dict):
+    def __init__(self, model: Sequential):
+        params = model.params
         self.names = list(params)
         self.shapes = [params[k].shape for k in self.names]
         self.ends = np.cumsum([params[k].size for k in self.names]).tolist()
+        self.starts = [0] + self.ends[:-1]
+        self.slots = [(layer, name) for layer in model.layers for name in layer.params]  # in the order of names
 
     def vector(self, arrays: dict) -> np.ndarray:
         return np.concatenate([arrays[k].ravel() for k in self.names])
 
     def arrays(self, theta: np.ndarray) -> dict:
-        starts = [0] + self.ends[:-1]
-        return {k: theta[a:b].reshape(shape) for k, shape, a, b in zip(self.names, self.shapes, starts, self.ends)}
+        return {k: theta[a:b].reshape(shape) for k, shape, a, b in zip(self.names, self.shapes, self.starts, self.ends)}
+
+    def grads(self) -> np.ndarray:
+        return np.concatenate([layer.grads[name].ravel() for layer, name in self.slots])
+
+    def set_params(self, theta: np.ndarray):
+        for (layer, name), shape, a, b in zip(self.slots, self.shapes, self.starts, self.ends):
+            layer.params[name] = theta[a:b].reshape(shape)
 
 
 def _unpack(data):
@@ -226,7 +237,7 @@ def _train(model, optimizer, data, epochs, batch_size, loss, regularizers, augme
     rng = generator(seed)
 
     history = History()
-    flat = _Flat(model.params)
+    flat = _Flat(model)
     theta = flat.vector(model.params)
     state = optimizer.init(theta)
     n = len(x_train)
@@ -247,13 +258,13 @@ def _train(model, optimizer, data, epochs, batch_size, loss, regularizers, augme
             out = model.forward(xb, "train")
             batch_loss = loss.forward(out, yb)
             model.backward(loss.backward(), input_grad=False)
-            grad = flat.vector(model.grads)
+            grad = flat.grads()
             for reg in regularizers:
                 value, reg_grads = reg.penalty(flat.arrays(theta))
                 sum_penalty += value * len(idx)
                 grad += flat.vector(reg_grads)
             theta, state = optimizer.step(theta, grad, state)
-            model.params = flat.arrays(theta)
+            flat.set_params(theta)  # model.params = flat.arrays(theta)
             history.steps += 1
             steps_since_check += 1
             history.batch_loss.append(batch_loss)
