@@ -176,10 +176,12 @@ def move_control(page, area) -> str:
 def exercise_notebook(page, lab_path: str, notebook: Path):
     """Open and run ``lab_path`` in the JupyterLab page; move one control of each widget.
 
-    Returns ({"widgets", "moves", "median_ms", "per_widget"}, [problems]).
+    Returns ({"widgets", "moves", "median_ms", "run_all_seconds", "seconds", "per_widget"}, [problems]).
     """
     problems = []
+    started = time.monotonic()
     run = page.evaluate(OPEN_AND_RUN, lab_path)
+    run_seconds = time.monotonic() - started
     assert run["ok"] and run["kernel"] == "python3", f"{lab_path}: running all cells failed ({run})"
     expected = widgets_in_notebook(notebook)
     selector = WIDGET_OUTPUTS.format(panel=run["id"])
@@ -205,7 +207,9 @@ def exercise_notebook(page, lab_path: str, notebook: Path):
     page.evaluate(CLOSE, run["id"])
     all_times = [t for w in widgets for t in w["ms"]]
     result = {"widgets": len(widgets), "moves": len(all_times),
-              "median_ms": round(statistics.median(all_times), 1) if all_times else None, "per_widget": widgets}
+              "median_ms": round(statistics.median(all_times), 1) if all_times else None,
+              "run_all_seconds": round(run_seconds, 1), "seconds": round(time.monotonic() - started, 1),
+              "per_widget": widgets}
     return result, problems
 
 
