@@ -28,6 +28,7 @@ The sources' other formulations (each proven equal, or shown to differ, in tests
     ``rmsprop_nesterov``   RMSProp with Nesterov momentum (004; Goodfellow Alg. 8.6)
     ``appendix_b_adadelta`` the method source 002 calls "adadelta" (it is RMSProp, eps inside the root)
     ``eps_inside_sqrt=True`` on adagrad/rmsprop/adam/adamw: 1/sqrt(v + eps) instead of 1/(sqrt(v) + eps)
+
 Plumbing: ``Optimizer``, ``apply_updates``, the state types ``*State``.
 
 Where the sources differ from one another or from the literature (each checked in tests)

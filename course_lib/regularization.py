@@ -10,6 +10,7 @@ r"""Regularization (chapter "Regularization"), following source 004 and Goodfell
 - Bagging: models trained on bootstrap samples, predictions averaged.
 - Early stopping: the meta-algorithm of source 004 (Goodfellow Alg. 7.1), and the two ways of
   using the validation data afterwards (Alg. 7.2 and 7.3).
+
 Data augmentation for the digit images is in :mod:`course_lib.augment`.
 """
 from __future__ import annotations
