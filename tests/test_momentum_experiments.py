@@ -176,7 +176,7 @@ def test_race_widget_draws_the_race():
         assert np.array_equal(widget.paths[name].get_xdata(), runs[name].params[:, 0], equal_nan=True)
         assert np.array_equal(widget.losses[name].get_ydata(), runs[name].losses, equal_nan=True)
     assert widget.contours["Rosenbrock"].get_visible()
-    assert not widget.contours["ill-conditioned quadratic (κ = 50)"].get_visible()
+    assert not widget.contours["quadratic (κ = 50)"].get_visible()
 
 
 def test_rate_map_widget_probe_shows_theory_and_measurement():

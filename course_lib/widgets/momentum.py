@@ -20,7 +20,7 @@ def race_surfaces() -> dict:
     rosen = surfaces.rosenbrock()
     hessian_at_minimum = np.array([[802.0, -400.0], [-400.0, 200.0]])  # of (1 - x)^2 + 100 (y - x^2)^2 at (1, 1)
     return {
-        "ill-conditioned quadratic (κ = 50)": dict(
+        "quadratic (κ = 50)": dict(
             surface=surfaces.quadratic(50.0, angle=np.pi / 6), x0=(-2.0, 1.6), steps=100,
             xlim=(-3.0, 3.0), ylim=(-2.5, 2.5), loss_ylim=(1e-10, 1e1),
             levels=np.geomspace(1e-3, 4.0, 12), L=1.0),
@@ -36,7 +36,7 @@ class MomentumRaceWidget(FigureWidget):
     loss curves (log scale). Sliders: the step as a multiple of 1/L (L the largest curvature at the
     minimum) and the momentum beta; a dropdown picks the surface."""
 
-    def __init__(self, surface: str = "ill-conditioned quadratic (κ = 50)", step: float = 1.0,
+    def __init__(self, surface: str = "quadratic (κ = 50)", step: float = 1.0,
                  momentum: float = 0.9):
         self.surfaces = race_surfaces()
         super().__init__({
