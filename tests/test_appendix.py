@@ -1,0 +1,37 @@
+"""The appendix names the tests that prove each formulation and demonstrate each erratum: every
+test it names must exist, so a renamed or deleted test cannot leave a dangling reference."""
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = sorted((ROOT / "book" / "appendix").glob("*.md"))
+REFERENCE = re.compile(r"tests/(test_\w+)\.py::(test_\w+)")
+
+
+def references():
+    found = []
+    for page in PAGES:
+        found += [(page.name, f, t) for f, t in REFERENCE.findall(page.read_text())]
+    return found
+
+
+def test_the_appendix_names_tests():
+    pages = {page for page, _, _ in references()}
+    assert {"errata.md", "formulations.md"} <= pages
+
+
+@pytest.mark.parametrize("page, file, test", references(), ids=lambda x: x if isinstance(x, str) else None)
+def test_every_named_test_exists(page, file, test):
+    path = ROOT / "tests" / f"{file}.py"
+    assert path.exists(), f"{page} names {path.name}, which does not exist"
+    assert re.search(rf"^def {test}\(", path.read_text(), re.M), f"{page} names {file}.py::{test}, which does not exist"
+
+
+def test_every_erratum_has_a_label_and_the_labels_are_unique():
+    text = (ROOT / "book" / "appendix" / "errata.md").read_text()
+    labels = re.findall(r"^\((err-[\w-]+|conv-[\w-]+)\)=$", text, re.M)
+    assert len(labels) == len(set(labels)) and len(labels) >= 30
+    headings = re.findall(r"^\((?:err|conv)-[\w-]+\)=\n### ", text, re.M)
+    assert len(headings) == len(labels), "each label must be followed by its heading"
