@@ -288,9 +288,11 @@ class BatchNorm1d(Layer):
             mean, var = self.buffers["running_mean"], self.buffers["running_var"]
             centred = x - mean
         inv_std = 1.0 / np.sqrt(var + self.eps)
-        x_hat = centred * inv_std
+        x_hat = np.multiply(centred, inv_std, out=centred)  # centred * inv_std (in place: centred is ours)
         self.cache = (x_hat, inv_std, mode)
-        return x_hat * gamma + beta
+        out = x_hat * gamma
+        out += beta
+        return out
 
     def _update_running(self, mean, unbiased_var):
         count = self.buffers["num_batches_tracked"] + 1
@@ -351,9 +353,9 @@ class Dropout(Layer):
             scale = 1.0 if self.inverted else keep
             self.cache = scale
             return x * scale
-        mask = self.rng.random(x.shape, dtype=np.float32) < keep
+        mask = (self.rng.random(x.shape, dtype=np.float32) < keep).astype(np.float64)
         if self.inverted:
-            mask = mask * (1.0 / keep) if keep > 0 else mask * 0.0
+            mask *= (1.0 / keep) if keep > 0 else 0.0
         self.cache = mask
         return x * mask
 
@@ -408,7 +410,8 @@ class CrossEntropyLoss:
         n = len(y)
         dlogits = np.exp(shifted - log_sum[:, None])
         dlogits[np.arange(n), y] -= 1.0
-        return dlogits / n
+        dlogits /= n
+        return dlogits
 
 
 class MSELoss:
