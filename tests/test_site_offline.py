@@ -85,6 +85,31 @@ WIDGET_PROBLEMS = """() => {
   return {views: views.length, figures, problems};
 }"""
 
+# Each widget's controls fit its width: no slider squeezed to a stub, no control cut off at the
+# right edge, no label cut short (a row of controls that does not wrap shows all three).
+WIDGET_LAYOUT_PROBLEMS = """() => {
+  const problems = [];
+  document.querySelectorAll('.widget-subarea').forEach((area, i) => {
+    const box = area.getBoundingClientRect();
+    const right = Math.min(box.right, document.documentElement.clientWidth);
+    area.querySelectorAll('.widget-inline-hbox').forEach(control => {
+      const label = control.querySelector('.widget-label');
+      const name = ((label?.textContent || '').trim() || control.textContent).replace(/\u200b/g, '').trim().slice(0, 30);
+      const track = control.querySelector('.slider-container');
+      if (track && track.getBoundingClientRect().width < 80) {
+        problems.push(`widget ${i + 1}: the slider "${name}" is squeezed to ${Math.round(track.getBoundingClientRect().width)} px`);
+      }
+      if (control.getBoundingClientRect().right > right + 1) {
+        problems.push(`widget ${i + 1}: the control "${name}" is cut off at the right edge`);
+      }
+      if (label && label.scrollWidth > label.clientWidth + 1) {
+        problems.push(`widget ${i + 1}: the label "${name}" is cut short`);
+      }
+    });
+  });
+  return problems;
+}"""
+
 INTERACTION_NOTES = """() => Array.from(document.querySelectorAll('.admonition'))
   .filter(a => /interactive figure/i.test(a.querySelector('.admonition-title')?.textContent || '')
                && /download/i.test(a.textContent) && a.getBoundingClientRect().height > 0).length"""
@@ -138,9 +163,10 @@ def link_problems(page, site_dir: Path, site_url: str) -> list[str]:
 
 
 def reader_problems(page) -> list[str]:
-    """What a reader would see broken: math, figures, widgets."""
+    """What a reader would see broken: math, figures, widgets and their controls."""
     widgets = page.evaluate(WIDGET_PROBLEMS)
-    return page.evaluate(MATH_PROBLEMS) + page.evaluate(BROKEN_IMAGES) + widgets["problems"]
+    return (page.evaluate(MATH_PROBLEMS) + page.evaluate(BROKEN_IMAGES) + widgets["problems"]
+            + page.evaluate(WIDGET_LAYOUT_PROBLEMS))
 
 
 def solution_problems(page) -> list[str]:

@@ -65,7 +65,7 @@ IPYWIDGETS_JS = {
 # which is "null/..." on a page opened from a file; its bundles then honour
 # window.__jupyter_widgets_assets_path__, but only after their styles asked for the fonts.
 # The copy is patched to honour it first (setup.js sets it). Each bundle has one such line.
-PUBLIC_PATH = re.compile(r"(\w)\.p=`\$\{(\w)\.origin\}\$\{\2\.pathname\}`")
+PUBLIC_PATH = re.compile(r"([\w$]+)\.p=`\$\{([\w$]+)\.origin\}\$\{\2\.pathname\}`")
 PUBLIC_PATH_PATCHED = r"\1.p=window.__jupyter_widgets_assets_path__||`${\2.origin}${\2.pathname}`"
 
 
