@@ -214,6 +214,9 @@ def test_site_ships_its_own_assets_and_references_no_other_host(built_site):
         assert (vendor / name).is_file(), f"{name} is not in the site"
     assert list((vendor / "mathjax/es5/output/chtml/fonts/woff-v2").glob("*.woff")), "MathJax fonts missing"
     assert list((vendor / "html-manager/dist").glob("*.woff2")), "the widget manager's fonts are missing"
+    embed = (vendor / "html-manager/dist/embed-amd.js").read_text(encoding="utf-8")
+    unpatched = re.findall(r"[^|]`\$\{[\w$]+\.origin\}", embed)
+    assert not unpatched, f"embed-amd.js takes its font folder from the module URL: {unpatched}"
 
     loads = re.compile(r"<(script|link|img|iframe|source|audio|video|embed)\b[^>]*?\b(src|href)\s*=\s*[\"']"
                        r"(https?:)?//", re.IGNORECASE)
