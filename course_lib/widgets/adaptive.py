@@ -21,11 +21,11 @@ def race_surfaces() -> dict:
     rosen_hessian = np.array([[802.0, -400.0], [-400.0, 200.0]])  # at the minimum (1, 1)
     return {
         "axis-aligned ravine (κ = 100)": dict(
-            surface=surfaces.quadratic(100.0, angle=np.pi / 2), x0=(-4.0, 1.5), steps=200,
+            surface=surfaces.quadratic(100.0, angle=np.pi / 2), x0=(-4.0, 1.5), steps=150,
             xlim=(-5.0, 5.0), ylim=(-2.0, 2.0), loss_ylim=(1e-12, 1e2),
             levels=np.geomspace(1e-3, 10.0, 12), L=1.0),
         "rotated ravine (κ = 100, 45°)": dict(
-            surface=surfaces.quadratic(100.0, angle=np.pi / 4), x0=(-4.0, 1.5), steps=200,
+            surface=surfaces.quadratic(100.0, angle=np.pi / 4), x0=(-4.0, 1.5), steps=150,
             xlim=(-5.0, 5.0), ylim=(-3.5, 3.5), loss_ylim=(1e-12, 1e2),
             levels=np.geomspace(1e-3, 10.0, 12), L=1.0),
         "Rosenbrock": dict(
@@ -33,7 +33,7 @@ def race_surfaces() -> dict:
             xlim=(-2.0, 2.0), ylim=(-1.0, 3.0), loss_ylim=(1e-12, 1e3),
             levels=np.geomspace(0.05, 800.0, 14), L=float(np.linalg.eigvalsh(rosen_hessian)[-1])),
         "saddle point": dict(
-            surface=surfaces.saddle(), x0=(1.5, 1e-3), steps=200,
+            surface=surfaces.saddle(), x0=(1.5, 1e-3), steps=150,
             xlim=(-2.0, 2.0), ylim=(-1.5, 1.5), loss_ylim=(-0.3, 1.3),
             levels=np.linspace(-0.24, 1.5, 12), L=1.0),
     }
@@ -129,8 +129,8 @@ class EffectiveStepWidget(FigureWidget):
         self.ax_step.set(xlabel="step $t$", ylabel=r"distance travelled $\sum_{s\leq t}|\Delta\theta_s|$",
                          ylim=(0.0, 5.5))
         self.ax_step.legend(loc="upper left", fontsize=8)
+        self.ax_step.set_title("progress: the same for steep and flat")
         self.animate(self.ax_lr.title)
-        self.animate(self.ax_step.title)
 
     def update(self, rho, flat_scale, shrink):
         grads = adaptive_experiments.gradient_stream(self.STEPS, scales=(1.0, flat_scale), noise=0.5,
@@ -144,7 +144,6 @@ class EffectiveStepWidget(FigureWidget):
                 self.lines[(method, i)].set_ydata(rates[:, i])
                 self.lines[(method, i, "step")].set_ydata(np.cumsum(np.abs(rates[:, i] * grads[:, i])))
         self.ax_lr.set_title(f"α = {self.LR}; RMSProp's window 1/(1-ρ) = {1 / (1 - rho):.0f} steps")
-        self.ax_step.set_title("progress: the same for steep and flat")
 
 
 class AdamStartWidget(FigureWidget):
