@@ -94,7 +94,8 @@ WIDGET_LAYOUT_PROBLEMS = """() => {
     const right = Math.min(box.right, document.documentElement.clientWidth);
     area.querySelectorAll('.widget-inline-hbox').forEach(control => {
       const label = control.querySelector('.widget-label');
-      const name = ((label?.textContent || '').trim() || control.textContent).replace(/\u200b/g, '').trim().slice(0, 30);
+      const text = (element) => (element?.textContent || '').replace(/\u200b/g, '').trim();
+      const name = (text(label) || text(control)).slice(0, 30);
       const track = control.querySelector('.slider-container');
       if (track && track.getBoundingClientRect().width < 80) {
         problems.push(`widget ${i + 1}: the slider "${name}" is squeezed to ${Math.round(track.getBoundingClientRect().width)} px`);
@@ -305,8 +306,8 @@ def test_page_in_browser(docname, chromium, site_url, built_site, page_weights):
 
 def search_problems(browser, search_url: str, local_prefix: str, site_dir: Path, docname: str) -> list[str]:
     """Search for the longest word of the chapter's title; the chapter must be among the results."""
-    title = re.search(r"<h1>(.*?)<", (site_dir / html_path(docname)).read_text(encoding="utf-8"), re.S)
-    term = max(re.findall(r"[A-Za-z]{4,}", title.group(1)), key=len).lower()
+    title = re.search(r"<h1[^>]*>(.*?)</h1>", (site_dir / html_path(docname)).read_text(encoding="utf-8"), re.S)
+    term = max(re.findall(r"[A-Za-z]{4,}", re.sub(r"<[^>]+>", " ", title.group(1))), key=len).lower()
     with visit(browser, f"{search_url}?q={term}", local_prefix) as search:
         search.page.wait_for_function(
             "() => /Search finished|did not match/.test(document.querySelector('#search-results')?.textContent || '')",
