@@ -50,7 +50,8 @@ def ewma_update(average, value, rho):
     """
     if not (type(rho) is float and 0.0 <= rho < 1.0):  # the common case needs no further checks
         rho = _rho(rho)
-    new = np.multiply(rho, average, dtype=np.float64)          # rho S ...
+    new = np.empty(np.broadcast_shapes(np.shape(average), np.shape(value)))  # always an array, even 0-d
+    np.multiply(rho, average, out=new)                         # rho S ...
     new += np.multiply(1.0 - rho, value, dtype=np.float64)     # ... + (1 - rho) y, added in place
     return new
 

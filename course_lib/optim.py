@@ -328,6 +328,7 @@ def _finish(p, direction, apply):
 
     ``direction`` is always a fresh array owned by the optimizer, so it may be overwritten.
     """
+    direction = np.asarray(direction)  # arithmetic on 0-d arrays returns numpy scalars
     if apply:
         return np.add(p, direction, out=direction)
     return direction
@@ -613,8 +614,8 @@ def _adam_like(name, lr, betas, eps, weight_decay, amsgrad, eps_inside_sqrt, dec
         v = ewma_update(v, g * g, beta2)                     # ... an EWMA of g^2 ...
         if amsgrad:
             v_max = np.maximum(v_max, v)                     # (AMSGrad: never let v shrink)
-        m_hat = m / (1.0 - beta1**t)                         # ... and bias correction
-        v_hat = (v_max if amsgrad else v) / (1.0 - beta2**t)
+        m_hat = np.divide(m, 1.0 - beta1**t, out=np.empty_like(m))   # ... and bias correction
+        v_hat = np.divide(v_max if amsgrad else v, 1.0 - beta2**t, out=np.empty_like(v))
         # direction = -lr m_hat / (sqrt(v_hat) + eps), computed in place in the fresh arrays m_hat, v_hat
         direction = np.multiply(-lr, m_hat, out=m_hat)
         direction /= _denominator(v_hat, eps, eps_inside_sqrt, out=v_hat)

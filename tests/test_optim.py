@@ -287,3 +287,20 @@ def test_grads_must_match_params():
         opt.step(params, params, opt.init(np.zeros(3)))
     with pytest.raises(ValueError, match="empty"):
         opt.init({})
+
+
+@pytest.mark.parametrize("make", [
+    lambda: optim.sgd(0.1), lambda: optim.sgd(0.1, momentum=0.9, nesterov=True), lambda: optim.adagrad(),
+    lambda: optim.rmsprop(momentum=0.9, centered=True), lambda: optim.adadelta(),
+    lambda: optim.adam(amsgrad=True), lambda: optim.adamw(), lambda: optim.adam(eps_inside_sqrt=True),
+    lambda: optim.momentum_scaled(0.1), lambda: optim.momentum_ewma(0.1), lambda: optim.momentum_velocity(0.1),
+    lambda: optim.nesterov_lookahead(0.1), lambda: optim.rmsprop_nesterov(0.1), lambda: optim.appendix_b_adadelta(0.1),
+])
+def test_a_scalar_parameter_steps_like_a_one_element_array(make):
+    opt = make()
+    scalar, vector = 1.5, np.array([1.5])
+    s_state, v_state = opt.init(scalar), opt.init(vector)
+    for g in [0.5, -0.25, 0.75]:
+        scalar, s_state = opt.step(scalar, g, s_state)
+        vector, v_state = opt.step(vector, np.array([g]), v_state)
+    assert np.shape(scalar) == () and scalar == pytest.approx(vector[0], rel=1e-15)
