@@ -7,7 +7,8 @@ arrow keys; else a checkbox, a radio button or a button clicked, or a drop-down 
 option), and each move must change
 the widget's figure. The time from the key press or click to the new figure, decoded and ready
 to paint, is recorded per move; the median per chapter goes to
-``_build/benchmarks/widgets_live.json`` and is printed. The server is stopped at the end.
+``_build/benchmarks/widgets_live.json`` and is printed; a screenshot of each widget after its
+moves goes to ``_build/screenshots/live-*.png``. The server is stopped at the end.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from site_fixtures import BENCHMARKS, ROOT, source_of, toc_docnames, visit, widget_state
+from site_fixtures import BENCHMARKS, ROOT, SCREENSHOTS, source_of, toc_docnames, visit, widget_state
 
 LIVE_DOCNAMES = [d for d in toc_docnames() if widget_state(source_of(d))]
 MOVES_PER_WIDGET = 3
@@ -202,6 +203,8 @@ def exercise_notebook(page, lab_path: str, notebook: Path):
                 break
             times.append(elapsed)
         widgets.append({"widget": i + 1, "control": action, "ms": [round(t, 1) for t in times]})
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        area.screenshot(path=SCREENSHOTS / f"live-{Path(lab_path).stem}-widget{i + 1}.png")
     if len(widgets) != expected:
         problems.append(f"{len(widgets)} widgets shown live, {expected} in the notebook")
     page.evaluate(CLOSE, run["id"])
