@@ -27,7 +27,6 @@ from site_fixtures import (BENCHMARKS, DESKTOP, PHONE, ROOT, SCREENSHOTS, WAIT_U
                            toc_docnames, visit, widget_state)
 
 DOCNAMES = toc_docnames()
-PAGES = DOCNAMES + ["genindex", "search"]
 # The widget models that the HTML manager (embed-amd.js) bundles; any other module would be
 # fetched from a CDN at run time.
 BUNDLED_WIDGET_MODULES = {"@jupyter-widgets/base", "@jupyter-widgets/controls", "@jupyter-widgets/output"}
@@ -202,10 +201,18 @@ def page_weights():
 
 
 # --- the built files ----------------------------------------------------------------------
+def generated_pages(site_dir: Path) -> list[str]:
+    """The pages Sphinx writes itself (genindex, search, py-modindex, ...), not the index redirect."""
+    pages = {str(p.relative_to(site_dir).with_suffix("")) for p in site_dir.glob("*.html")}
+    return sorted(pages - set(DOCNAMES) - {"index"})
+
+
 def test_every_built_page_is_checked(built_site):
     built = {str(p.relative_to(built_site).with_suffix("")) for p in built_site.rglob("*.html")
              if not p.relative_to(built_site).parts[0].startswith("_")}
-    assert built == set(PAGES) | {"index"}, "pages built but not in _toc.yml, or the other way round"
+    assert built - set(generated_pages(built_site)) - {"index"} == set(DOCNAMES), (
+        "pages built but not in _toc.yml, or the other way round")
+    assert {"genindex", "search"} <= set(generated_pages(built_site))
 
 
 def test_site_ships_its_own_assets_and_references_no_other_host(built_site):
@@ -277,15 +284,14 @@ def test_launch_buttons_appear_when_the_repository_is_named(tmp_path):
 
 
 # --- in the browser -----------------------------------------------------------------------
-@pytest.mark.browser
-@pytest.mark.parametrize("docname", PAGES)
-def test_page_in_browser(docname, chromium, site_url, built_site, page_weights):
+def page_problems(docname, browser, site_url, site_dir, page_weights) -> list[str]:
+    """Open a page at desktop width, then at phone width; everything a reader would find wrong."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     problems = []
-    with visit(chromium, site_url + html_path(docname), site_url, DESKTOP) as loaded:
+    with visit(browser, site_url + html_path(docname), site_url, DESKTOP) as loaded:
         page = loaded.page
         problems += reader_problems(page)
-        problems += link_problems(page, built_site, site_url)
+        problems += link_problems(page, site_dir, site_url)
         has_widgets = docname in DOCNAMES and bool(widget_state(source_of(docname)))
         if has_widgets and page.evaluate(INTERACTION_NOTES) == 0:
             problems.append("a page with widgets must say how to interact with them (an "
@@ -301,7 +307,23 @@ def test_page_in_browser(docname, chromium, site_url, built_site, page_weights):
         problems += solution_problems(page)  # after the screenshots: it opens the solutions
         problems += loaded.problems()
         page_weights[docname] = {"bytes": loaded.bytes_loaded, "requests": loaded.requests}
+    return problems
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("docname", DOCNAMES)
+def test_page_in_browser(docname, chromium, site_url, built_site, page_weights):
+    problems = page_problems(docname, chromium, site_url, built_site, page_weights)
     assert not problems, f"{docname}:\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.browser
+def test_generated_pages_in_browser(chromium, site_url, built_site, page_weights):
+    """The index, the search page and any other page Sphinx generates."""
+    problems = []
+    for name in generated_pages(built_site):
+        problems += [f"{name}: {p}" for p in page_problems(name, chromium, site_url, built_site, page_weights)]
+    assert not problems, "\n".join(problems)
 
 
 def search_problems(browser, search_url: str, local_prefix: str, site_dir: Path, docname: str) -> list[str]:

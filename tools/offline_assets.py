@@ -18,7 +18,8 @@ for a third-party widget package, and the book uses none (tests/test_site_offlin
 checks every notebook's saved widget state for that).
 
 On a page opened from a file (a downloaded copy), search shows its results without the
-summaries it would fetch from the other pages (browsers forbid that fetch).
+summaries it would fetch from the other pages (browsers forbid that fetch). And one line
+of CSS lets long identifiers wrap on a phone instead of pushing the page sideways.
 
 It also decides the launch buttons: Jupyter Book fills in its own repository
 (executablebooks/jupyter-book) when ``_config.yml`` names none, so the Binder and
@@ -177,6 +178,7 @@ def copy_assets(app, exception):
     """Copy the vendored files into ``_static/vendor`` of the HTML output."""
     if exception is not None or app.builder.format != "html":
         return
+    (Path(app.outdir) / "_static" / "book-site.css").write_text(SITE_CSS, encoding="utf-8")
     target = Path(app.outdir) / "_static" / "vendor"
     for relative, source in vendored_files().items():
         destination = target / relative
@@ -187,6 +189,16 @@ def copy_assets(app, exception):
     embed.write_text(patch_embed_amd(embed.read_text(encoding="utf-8")), encoding="utf-8")
 
 
+# Long identifiers (course_lib.regularization.EarlyStoppingResult, tests/test_x.py::test_y)
+# have no place to break: on a phone they pushed whole pages sideways. They may now break
+# anywhere, only where they would not fit otherwise. Written to _static/book-site.css.
+SITE_CSS = """\
+span.pre, table.indextable td, table.indextable td a, table.modindextable td, table.modindextable td a {
+  overflow-wrap: anywhere;
+}
+span.pre { white-space: normal; }  /* Sphinx: nowrap (inline code, signatures), which forbids any break */
+"""
+
 # Opened from files, the browser may not fetch the pages that Sphinx's search shows as
 # summaries under each result; the results themselves still work.
 SEARCH_FROM_FILES_JS = ('if (location.protocol === "file:") '
@@ -195,6 +207,7 @@ SEARCH_FROM_FILES_JS = ('if (location.protocol === "file:") '
 
 def setup(app):
     app.add_js_file(None, body=SEARCH_FROM_FILES_JS)
+    app.add_css_file("book-site.css")
     app.connect("config-inited", configure, priority=400)
     app.connect("builder-inited", check_assets)
     app.connect("html-page-context", drop_thebe_scripts)
