@@ -115,6 +115,16 @@ INTERACTION_NOTES = """() => Array.from(document.querySelectorAll('.admonition')
                && /download/i.test(a.textContent) && a.getBoundingClientRect().height > 0).length"""
 
 HORIZONTAL_OVERFLOW = """() => document.documentElement.scrollWidth - window.innerWidth"""
+# Screenshots show a page's first 16384 px (Chromium's largest texture): the API reference
+# alone is 80 000 px tall. The checks above cover the whole page.
+SCREENSHOT_MAX_HEIGHT = 16384
+
+
+def screenshot(page, path: Path) -> None:
+    height = page.evaluate("() => document.documentElement.scrollHeight")
+    width = page.viewport_size["width"]
+    page.screenshot(path=path, full_page=True,
+                    clip={"x": 0, "y": 0, "width": width, "height": min(height, SCREENSHOT_MAX_HEIGHT)})
 
 
 def html_path(docname: str) -> str:
@@ -296,14 +306,14 @@ def page_problems(docname, browser, site_url, site_dir, page_weights) -> list[st
         if has_widgets and page.evaluate(INTERACTION_NOTES) == 0:
             problems.append("a page with widgets must say how to interact with them (an "
                             "'Interactive figure' note that mentions the download button)")
-        page.screenshot(path=SCREENSHOTS / f"{slug(docname)}-desktop.png", full_page=True)
+        screenshot(page, SCREENSHOTS / f"{slug(docname)}-desktop.png")
         page.set_viewport_size(PHONE)
         page.evaluate(WAIT_UNTIL_SETTLED)
         problems += [f"(phone) {p}" for p in reader_problems(page)]
         overflow = page.evaluate(HORIZONTAL_OVERFLOW)
         if overflow > 1:
             problems.append(f"(phone) the page scrolls sideways by {overflow} px")
-        page.screenshot(path=SCREENSHOTS / f"{slug(docname)}-phone.png", full_page=True)
+        screenshot(page, SCREENSHOTS / f"{slug(docname)}-phone.png")
         problems += solution_problems(page)  # after the screenshots: it opens the solutions
         problems += loaded.problems()
         page_weights[docname] = {"bytes": loaded.bytes_loaded, "requests": loaded.requests}
