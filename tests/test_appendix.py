@@ -35,3 +35,20 @@ def test_every_erratum_has_a_label_and_the_labels_are_unique():
     assert len(labels) == len(set(labels)) and len(labels) >= 30
     headings = re.findall(r"^\((?:err|conv)-[\w-]+\)=\n### ", text, re.M)
     assert len(headings) == len(labels), "each label must be followed by its heading"
+
+
+def test_the_reference_documents_every_public_module():
+    """book/appendix/api.md renders each public module of course_lib with autodoc; a new module
+    must be added there (one ``.. automodule::`` line) to appear in the site."""
+    api = (ROOT / "book" / "appendix" / "api.md").read_text()
+    documented = set(re.findall(r"^\.\. automodule:: ([\w.]+)$", api, re.M))
+    package = ROOT / "course_lib"
+    modules = set()
+    for path in package.rglob("*.py"):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        if any(part.startswith("_") and part != "__init__" for part in parts):
+            continue
+        modules.add(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    modules.discard("course_lib")  # the package docstring is on the front page
+    assert modules - documented == set(), f"add these to book/appendix/api.md: {sorted(modules - documented)}"
+    assert documented - modules == set(), f"api.md documents modules that do not exist: {sorted(documented - modules)}"
