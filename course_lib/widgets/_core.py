@@ -36,6 +36,9 @@ from matplotlib.figure import Figure
 from course_lib import plotting
 
 
+CONTROL_WIDTH = "300px"
+
+
 class FigureWidget:
     """Controls + one figure, redrawn in place on every change.
 
@@ -62,7 +65,13 @@ class FigureWidget:
         self._holding = False
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
-        self.widget = widgets.VBox([widgets.HBox(list(self.controls.values())), self.image])
+        # Controls keep their whole label and a usable width, and wrap onto more rows when the
+        # page is narrow (a phone), instead of being squeezed into one line.
+        for control in self.controls.values():
+            control.layout.width = CONTROL_WIDTH
+            control.style.description_width = "initial"
+        row = widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
+        self.widget = widgets.VBox([row, self.image])
         self.redraw()
 
     # --- to be provided by subclasses -----------------------------------------------------

@@ -14,16 +14,6 @@ METHOD_COLORS = {
 }
 
 
-def _fit_controls(widget: FigureWidget, width: str = "300px") -> None:
-    """Let the row of controls wrap, each control ``width`` wide with its whole label: on a phone
-    they stack, on a desktop they share rows, and no slider is squeezed."""
-    row = widget.widget.children[0]
-    row.layout.flex_flow = "row wrap"
-    for control in widget.controls.values():
-        control.layout.width = width
-        control.style.description_width = "initial"
-
-
 def race_surfaces() -> dict:
     """The surfaces of the optimizer race, by name: each a dict with the ``surface``, its start
     ``x0``, the number of ``steps``, the plot limits ``xlim``/``ylim``/``loss_ylim``, contour
@@ -63,7 +53,6 @@ class OptimizerRaceWidget(FigureWidget):
             "sgd_step": widgets.FloatSlider(value=sgd_step, min=0.1, max=1.9, step=0.1,
                                             description="SGD: α·L", readout_format=".1f"),
         }, figsize=(9.5, 4.0))
-        _fit_controls(self)
 
     def draw_initial(self, fig):
         self.ax_path, self.ax_loss = fig.subplots(1, 2, width_ratios=[1.1, 1])
@@ -123,7 +112,6 @@ class EffectiveStepWidget(FigureWidget):
                                                  description="flat |g|", readout_format=".3f"),
             "shrink": widgets.Checkbox(value=shrink, description="gradients ×0.1 from step 250"),
         }, figsize=(9.5, 3.8))
-        _fit_controls(self)
 
     def draw_initial(self, fig):
         self.ax_lr, self.ax_step = fig.subplots(1, 2)
@@ -176,7 +164,6 @@ class AdamStartWidget(FigureWidget):
             "noise": widgets.FloatSlider(value=noise, min=0.0, max=2.0, step=0.1, description="noise σ",
                                          readout_format=".1f"),
         }, figsize=(9.0, 3.6))
-        _fit_controls(self)
 
     def draw_initial(self, fig):
         ax = fig.add_subplot()
