@@ -40,6 +40,8 @@ __all__ = [
     "least_squares",
     "Run",
     "run",
+    "race",
+    "DIVERGED",
 ]
 
 
@@ -366,3 +368,32 @@ def run(optimizer, surface, x0, steps, *, seed=None) -> Run:
         x, state = fast(x, g, state) if fast is not None else optimizer.step(x, g, state)
         trajectory[k + 1] = x
     return Run(trajectory, np.asarray(surface._value(trajectory), dtype=np.float64))
+
+
+#: A run farther than this from its start counts as diverged (see :func:`race`).
+DIVERGED = 1e6
+
+
+def race(optimizers, surface, x0, steps, *, seed=None) -> dict:
+    """Run every optimizer of ``optimizers`` (a dict ``{name: optimizer}``) from the same start.
+
+    Each entry is :func:`run` ``(optimizer, surface, x0, steps, seed=seed)``; returns ``{name: Run}``
+    in the same order. A run that diverges (overflow, or farther than :data:`DIVERGED` from ``x0``)
+    has NaN from that point on, so that plots simply stop there.
+    """
+    if not isinstance(optimizers, dict) or not optimizers:
+        raise TypeError("optimizers must be a non-empty dict {name: optimizer}")
+    if not isinstance(surface, Surface):
+        raise TypeError(f"surface must be a Surface, got {type(surface).__name__}")
+    start = _point("x0", x0, surface.dim)
+    runs = {}
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence is a result here, not an accident
+        for name, optimizer in optimizers.items():
+            params, losses = run(optimizer, surface, start, steps, seed=seed)
+            distance = np.linalg.norm(params - start, axis=1)
+            diverged = ~np.isfinite(distance) | (distance > DIVERGED) | ~np.isfinite(losses)
+            if diverged.any():
+                first = int(np.argmax(diverged))
+                params[first:], losses[first:] = np.nan, np.nan
+            runs[name] = Run(params, losses)
+    return runs

@@ -1,9 +1,9 @@
-"""course_lib.adaptive_experiments and the adaptive chapter's widgets: closed forms, agreement with
+"""course_lib.experiments.adaptive and the adaptive chapter's widgets: closed forms, agreement with
 course_lib.optim, the claims the chapter makes, and bad input."""
 import numpy as np
 import pytest
 
-from course_lib import adaptive_experiments as ae
+from course_lib.experiments import adaptive as ae
 from course_lib import optim, surfaces
 from course_lib.widgets.adaptive import AdamStartWidget, EffectiveStepWidget, OptimizerRaceWidget
 

@@ -1,9 +1,9 @@
-"""course_lib.experiments against independent routes: surfaces.run with optim.sgd, matrix_power,
+"""course_lib.experiments.gradient_descent against independent routes: surfaces.run with optim.sgd, matrix_power,
 closed forms, and a long simulation for the noise floor."""
 import numpy as np
 import pytest
 
-from course_lib import experiments as ex
+from course_lib.experiments import gradient_descent as ex
 from course_lib import optim, schedules, surfaces
 
 

@@ -1,9 +1,9 @@
-"""course_lib.momentum_experiments and the momentum chapter's widgets: closed forms, runs against
+"""course_lib.experiments.momentum and the momentum chapter's widgets: closed forms, runs against
 theory, validation, and what the widgets draw."""
 import numpy as np
 import pytest
 
-from course_lib import momentum_experiments as me
+from course_lib.experiments import momentum as me
 from course_lib import optim, quadratic_theory, surfaces
 from course_lib.widgets.momentum import MomentumRaceWidget, RateMapWidget, race_surfaces
 

@@ -176,3 +176,23 @@ def test_grid_for_contour_plots():
 def test_bad_arguments_name_themselves(call, error, name):
     with pytest.raises(error, match=name):
         call()
+
+
+def test_race_runs_each_optimizer_from_the_same_start_and_cuts_divergence():
+    bowl = surfaces.quadratic(10.0)
+    optimizers = {"stable": optim.sgd(0.5), "unstable": optim.sgd(2.5)}  # 2.5 > 2 / lambda_max = 2
+    runs = surfaces.race(optimizers, bowl, (1.0, 1.0), 300)
+    assert list(runs) == ["stable", "unstable"]
+    expected = surfaces.run(optim.sgd(0.5), bowl, (1.0, 1.0), 300)
+    assert np.array_equal(runs["stable"].params, expected.params)
+    params, losses = runs["unstable"]
+    first = int(np.argmax(np.isnan(losses)))
+    assert 0 < first < 300 and np.all(np.isnan(losses[first:])) and np.all(np.isnan(params[first:]))
+    assert np.all(np.linalg.norm(params[:first] - 1.0, axis=1) <= surfaces.DIVERGED)
+
+
+def test_race_validates_its_arguments():
+    with pytest.raises(TypeError, match="optimizers must be a non-empty dict"):
+        surfaces.race({}, surfaces.rosenbrock(), (0.0, 0.0), 5)
+    with pytest.raises(ValueError, match=r"x0 must have shape \(2,\)"):
+        surfaces.race({"sgd": optim.sgd(0.1)}, surfaces.rosenbrock(), (0.0,), 5)

@@ -3,7 +3,8 @@ each builds and that every control changes the picture, are in tests/test_widget
 import numpy as np
 import pytest
 
-from course_lib import experiments, optim, schedules, surfaces
+from course_lib import optim, schedules, surfaces
+from course_lib.experiments import gradient_descent as experiments
 from course_lib.widgets.gradient_descent import (SCHEDULE_KINDS, LearningRateExplorer, ScheduleDesigner,
                                                  designer_schedule, explore, scenes)
 

@@ -5,16 +5,57 @@
 The committed notebooks carry these outputs: the website shows them (no execution at build
 time) and nbval checks them against a fresh run in `make test`. Widget state is stored so the
 site can render each widget's default figure. Timing metadata is not recorded, so a re-run
-that changes nothing leaves the files unchanged.
+that changes nothing leaves the files unchanged: ipywidgets names its models with random
+UUIDs, so the model ids are renamed in a fixed order (model 0, 1, 2, ... as they are reached
+from the outputs, cell by cell).
 """
 from __future__ import annotations
 
+import json
+import re
 import sys
 import time
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def stable_widget_ids(notebook) -> None:
+    """Rename the widget models' random ids to ``00000000000000000000000000000000``, ``...01``, ...
+
+    Ids are numbered in the order a depth-first walk reaches them: from each widget output, cell by
+    cell, through the ``IPY_MODEL_<id>`` references of each model's state (in sorted key order).
+    """
+    state = notebook.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    order: list[str] = []
+
+    def visit(model_id: str) -> None:
+        if model_id in order or model_id not in state:
+            return
+        order.append(model_id)
+        text = json.dumps(state[model_id]["state"], sort_keys=True)
+        for child in re.findall(r"IPY_MODEL_([0-9a-f]{32})", text):
+            visit(child)
+
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            view = output.get("data", {}).get(WIDGET_VIEW)
+            if view:
+                visit(view["model_id"])
+    order += sorted(set(state) - set(order), key=lambda i: json.dumps(state[i], sort_keys=True))
+    if not order:
+        return
+    text = json.dumps(notebook)
+    for number, model_id in enumerate(order):
+        text = text.replace(model_id, f"{number:032x}")
+    renamed = json.loads(text)
+    notebook.cells = nbformat.from_dict(renamed["cells"])
+    notebook.metadata = nbformat.from_dict(renamed["metadata"])
 
 
 def execute(path: Path) -> float:
@@ -27,6 +68,7 @@ def execute(path: Path) -> float:
     seconds = time.perf_counter() - start
     for cell in notebook.cells:
         cell.metadata.pop("execution", None)
+    stable_widget_ids(notebook)
     nbformat.write(notebook, path)
     return seconds
 

@@ -1,7 +1,7 @@
 """Checkers for the exercises of the chapter "Gradient descent and the learning rate".
 
 ``check_sgd_step(f)``: ``f(w, X, y, batch, lr)`` is one mini-batch SGD step on a least-squares loss
-(reference :func:`course_lib.experiments.least_squares_step`).
+(reference :func:`course_lib.experiments.gradient_descent.least_squares_step`).
 ``check_warmup_cosine(f)``: ``f(t, lr, warmup_steps, total_steps)`` is a linear warmup followed by
 cosine decay to 0 at ``total_steps`` (reference: ``schedules.warmup(schedules.cosine(...))``).
 Each recognises the common mistakes by reproducing them.
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_lib import experiments, schedules
+from course_lib import schedules
+from course_lib.experiments import gradient_descent as experiments
 from course_lib.exercises._core import Case, Checker, Mistake
 
 # --- one SGD step ----------------------------------------------------------------------------

@@ -4,7 +4,8 @@ from __future__ import annotations
 import ipywidgets as widgets
 import numpy as np
 
-from course_lib import adaptive_experiments, optim, surfaces
+from course_lib import optim, surfaces
+from course_lib.experiments import adaptive as experiments
 from course_lib.plotting import COLORS
 from course_lib.widgets._core import FigureWidget
 
@@ -79,7 +80,7 @@ class OptimizerRaceWidget(FigureWidget):
         minimum = spec["surface"].minimum
         self.minimum.set_data([minimum[0]], [minimum[1]])
         self.start.set_data([spec["x0"][0]], [spec["x0"][1]])
-        self.runs = adaptive_experiments.race(spec["surface"], spec["x0"], spec["steps"], lr=lr,
+        self.runs = experiments.race(spec["surface"], spec["x0"], spec["steps"], lr=lr,
                                               sgd_lr=sgd_step / spec["L"])
         steps = np.arange(spec["steps"] + 1)
         for name, result in self.runs.items():
@@ -133,12 +134,12 @@ class EffectiveStepWidget(FigureWidget):
         self.animate(self.ax_lr.title)
 
     def update(self, rho, flat_scale, shrink):
-        grads = adaptive_experiments.gradient_stream(self.STEPS, scales=(1.0, flat_scale), noise=0.5,
+        grads = experiments.gradient_stream(self.STEPS, scales=(1.0, flat_scale), noise=0.5,
                                                      shrink_at=250 if shrink else None, seed=0)
         methods = {"AdaGrad": optim.adagrad(self.LR), "RMSProp": optim.rmsprop(self.LR, alpha=rho)}
         self.rates = {}
         for method, opt in methods.items():
-            rates = adaptive_experiments.effective_learning_rates(opt, grads)
+            rates = experiments.effective_learning_rates(opt, grads)
             self.rates[method] = rates
             for i in range(2):
                 self.lines[(method, i)].set_ydata(rates[:, i])
@@ -179,10 +180,10 @@ class AdamStartWidget(FigureWidget):
         self.ax = ax
 
     def update(self, beta1, beta2, scale, noise):
-        grads = scale * adaptive_experiments.gradient_stream(self.STEPS, scales=(1.0,), noise=noise, seed=1)
+        grads = scale * experiments.gradient_stream(self.STEPS, scales=(1.0,), noise=noise, seed=1)
         betas = (beta1, beta2)
         self.steps = {
-            correction: adaptive_experiments.adam_steps(grads, self.LR, betas, bias_correction=correction)[:, 0] / self.LR
+            correction: experiments.adam_steps(grads, self.LR, betas, bias_correction=correction)[:, 0] / self.LR
             for correction in (True, False)
         }
         self.corrected.set_ydata(np.abs(self.steps[True]))

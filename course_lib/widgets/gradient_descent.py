@@ -12,7 +12,8 @@ from typing import NamedTuple
 import ipywidgets as widgets
 import numpy as np
 
-from course_lib import _validate, experiments, optim, schedules, surfaces
+from course_lib import _validate, optim, schedules, surfaces
+from course_lib.experiments import gradient_descent as experiments
 from course_lib.plotting import COLORS
 from course_lib.widgets._core import FigureWidget
 

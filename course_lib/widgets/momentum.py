@@ -6,7 +6,8 @@ import matplotlib
 import numpy as np
 from matplotlib.colors import BoundaryNorm
 
-from course_lib import momentum_experiments, quadratic_theory, surfaces
+from course_lib import quadratic_theory, surfaces
+from course_lib.experiments import momentum as experiments
 from course_lib.plotting import COLORS
 from course_lib.widgets._core import FigureWidget
 
@@ -73,7 +74,7 @@ class MomentumRaceWidget(FigureWidget):
         self.minimum.set_data([spec["surface"].minimum[0]], [spec["surface"].minimum[1]])
         self.start.set_data([spec["x0"][0]], [spec["x0"][1]])
         lr = step / spec["L"]
-        runs = momentum_experiments.race(spec["surface"], lr, momentum, spec["x0"], spec["steps"])
+        runs = experiments.race(spec["surface"], lr, momentum, spec["x0"], spec["steps"])
         steps = np.arange(spec["steps"] + 1)
         for name, result in runs.items():
             self.paths[name].set_data(result.params[:, 0], result.params[:, 1])
@@ -146,17 +147,17 @@ class RateMapWidget(FigureWidget):
     def update(self, step, momentum, direction):
         lam = self.DIRECTIONS[direction]
         self.marker.set_data([step], [momentum])
-        x = momentum_experiments.eigen_trajectory(step, momentum, lam, self.K)
+        x = experiments.eigen_trajectory(step, momentum, lam, self.K)
         self.x_line.set_ydata(np.clip(x, -10, 10))
         errors = np.hypot(x[1:], x[:-1])
         self.err_line.set_ydata(errors)
         predicted = quadratic_theory.spectral_radius(step, momentum, lam)
-        measured = momentum_experiments.measured_rate(x)
+        measured = experiments.measured_rate(x)
         # the theory line: slope rho, anchored on the measured error a quarter of the way in
         anchor = self.K // 4
         base = errors[anchor] if np.isfinite(errors[anchor]) and errors[anchor] > 0 else 1.0
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             self.theory_line.set_ydata(base * predicted ** (self.k[1:] - 1 - anchor))
-        regime = momentum_experiments.regime(step, momentum, lam)
+        regime = experiments.regime(step, momentum, lam)
         self.ax_x.set_title(f"λ = {lam:g}, {regime}: ρ = {predicted:.4f} theory, {measured:.4f} measured",
                             fontsize=9)

@@ -1,4 +1,4 @@
-r"""Small experiments of the chapter "Momentum": races, eigen-coordinates, regimes, noise floors.
+r"""Experiments of the chapter "Momentum": races, eigen-coordinates, regimes, noise floors.
 
 The optimizers live in :mod:`course_lib.optim`, the surfaces in :mod:`course_lib.surfaces` and the
 exact theory of heavy ball on a quadratic in :mod:`course_lib.quadratic_theory`; this module
@@ -32,22 +32,6 @@ __all__ = [
     "nesterov_spectral_radius",
 ]
 
-#: Beyond this distance from the start a run counts as diverged (its later points become NaN).
-DIVERGED = 1e6
-
-
-def _cut_divergence(result: surfaces.Run, x0) -> surfaces.Run:
-    """A copy of ``result`` whose points from the first one farther than DIVERGED are NaN."""
-    params, losses = result.params.copy(), result.losses.copy()
-    distance = np.linalg.norm(params - np.asarray(x0, dtype=np.float64), axis=1)
-    bad = ~np.isfinite(distance) | (distance > DIVERGED) | ~np.isfinite(losses)
-    if bad.any():
-        first = int(np.argmax(bad))
-        params[first:] = np.nan
-        losses[first:] = np.nan
-    return surfaces.Run(params, losses)
-
-
 def race(surface, lr, momentum, x0, steps) -> dict:
     r"""Run SGD, heavy-ball momentum and Nesterov momentum side by side (exact gradients).
 
@@ -66,11 +50,7 @@ def race(surface, lr, momentum, x0, steps) -> dict:
         optimizers["Nesterov"] = optim.sgd(lr, momentum=momentum, nesterov=True)
     else:  # momentum 0: both are plain SGD
         optimizers["momentum"] = optimizers["Nesterov"] = optimizers["SGD"]
-    out = {}
-    with np.errstate(over="ignore", invalid="ignore"):
-        for name, opt in optimizers.items():
-            out[name] = _cut_divergence(surfaces.run(opt, surface, x0, steps), x0)
-    return out
+    return surfaces.race(optimizers, surface, x0, steps)
 
 
 def eigen_trajectory(step, momentum, eigenvalue, steps, x0=1.0) -> np.ndarray:
@@ -93,7 +73,7 @@ def eigen_trajectory(step, momentum, eigenvalue, steps, x0=1.0) -> np.ndarray:
         result = surfaces.run(optim.sgd(lr=step, momentum=momentum), surfaces.Quadratic([[eigenvalue]]),
                               [x0], steps)
         x = result.params[:, 0].copy()
-        bad = ~np.isfinite(x) | (np.abs(x) > DIVERGED * abs(x0))
+        bad = ~np.isfinite(x) | (np.abs(x) > surfaces.DIVERGED * abs(x0))
     if bad.any():
         x[int(np.argmax(bad)):] = np.nan
     return x

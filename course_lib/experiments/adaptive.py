@@ -1,4 +1,4 @@
-r"""Small experiments of the chapter "Adaptive learning rates": races, effective steps, Adam's start.
+r"""Experiments of the chapter "Adaptive learning rates": races, effective steps, Adam's start.
 
 The optimizers live in :mod:`course_lib.optim` and the surfaces in :mod:`course_lib.surfaces`;
 this module puts them together into what the chapter's figures and widgets show::
@@ -35,21 +35,6 @@ __all__ = [
 #: The methods of :func:`race`, in the order they are drawn.
 RACE_METHODS = ("SGD", "momentum", "AdaGrad", "RMSProp", "Adadelta", "Adam")
 
-#: Beyond this distance from the start a run counts as diverged (its later points become NaN).
-DIVERGED = 1e6
-
-
-def _cut_divergence(result: surfaces.Run, x0) -> surfaces.Run:
-    params, losses = result.params.copy(), result.losses.copy()
-    distance = np.linalg.norm(params - np.asarray(x0, dtype=np.float64), axis=1)
-    bad = ~np.isfinite(distance) | (distance > DIVERGED) | ~np.isfinite(losses)
-    if bad.any():
-        first = int(np.argmax(bad))
-        params[first:] = np.nan
-        losses[first:] = np.nan
-    return surfaces.Run(params, losses)
-
-
 def race(surface, x0, steps, lr=0.1, sgd_lr=0.1, momentum=0.9, adadelta_lr=1.0) -> dict:
     r"""Run the six methods of the chapter from the same start, with exact gradients.
 
@@ -73,11 +58,7 @@ def race(surface, x0, steps, lr=0.1, sgd_lr=0.1, momentum=0.9, adadelta_lr=1.0) 
         "Adadelta": optim.adadelta(adadelta_lr),
         "Adam": optim.adam(lr),
     }
-    out = {}
-    with np.errstate(over="ignore", invalid="ignore"):
-        for name, opt in optimizers.items():
-            out[name] = _cut_divergence(surfaces.run(opt, surface, x0, steps), x0)
-    return out
+    return surfaces.race(optimizers, surface, x0, steps)
 
 
 def gradient_stream(steps, scales=(1.0, 0.01), *, noise=0.5, shrink_at=None, shrink=0.1, seed=0) -> np.ndarray:

@@ -1,0 +1,7 @@
+"""The chapters' experiments: course_lib's optimizers, schedules and surfaces put together into
+what a chapter's figures and widgets show, one module per chapter (like ``exercises`` and
+``widgets``): ``gradient_descent``, ``momentum``, ``adaptive``.
+
+    from course_lib.experiments import momentum
+    runs = momentum.race(surfaces.quadratic(50), lr=1.0, momentum=0.9, x0=(-2.0, 1.5), steps=100)
+"""
