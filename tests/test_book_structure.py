@@ -72,6 +72,9 @@ def test_notebook_outputs_are_stored_clean_and_in_order(path):
         assert "execution" not in cell["metadata"], "timing metadata must not be stored"
     assert "application/vnd.jupyter.widget-state+json" in notebook["metadata"].get("widgets", {}), \
         "widget state must be stored so the website shows the widgets (make notebooks)"
+    state = notebook["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    assert sorted(state) == [f"{i:032x}" for i in range(len(state))], \
+        "widget model ids must be the fixed sequence tools/execute_notebooks.py writes (not random UUIDs)"
 
 
 @pytest.mark.parametrize("path", chapters(), ids=lambda p: p.stem)
