@@ -16,6 +16,7 @@ import functools
 import http.server
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -133,6 +134,13 @@ class Visit:
     console_errors: list = field(default_factory=list)  # console.error and uncaught exceptions
     bytes_loaded: int = 0
     requests: int = 0
+    in_flight: set = field(default_factory=set)         # requests not yet finished or failed
+
+    def wait_for_requests(self, timeout: float = 15.0) -> None:
+        """Wait until no request of the page is in flight (e.g. fetches started after load)."""
+        deadline = time.monotonic() + timeout
+        while self.in_flight and time.monotonic() < deadline:
+            self.page.wait_for_timeout(50)
 
     def problems(self) -> list[str]:
         return ([f"request to another host: {u}" for u in self.external]
@@ -161,6 +169,7 @@ def visit(browser, url: str, local_prefix: str, viewport=DESKTOP):
             record.failed.append(f"{response.url} (HTTP {response.status})")
 
     def on_request_failed(request):
+        record.in_flight.discard(request)
         if request.url not in record.external:
             record.failed.append(f"{request.url} ({request.failure})")
 
@@ -170,6 +179,8 @@ def visit(browser, url: str, local_prefix: str, viewport=DESKTOP):
             record.console_errors.append(message.text)
 
     context.route("**/*", route)
+    page.on("request", lambda request: record.in_flight.add(request))
+    page.on("requestfinished", lambda request: record.in_flight.discard(request))
     page.on("response", on_response)
     page.on("requestfailed", on_request_failed)
     page.on("console", on_console)
