@@ -110,7 +110,7 @@ def chromium():
 
 # --- visiting a page --------------------------------------------------------------------------
 # Resolves when the page is as a reader sees it: MathJax has typeset, every saved widget
-# view is rendered, every image has loaded (or failed).
+# view is rendered, every image has loaded (or failed), no CSS transition is running.
 WAIT_UNTIL_SETTLED = """async () => {
   if (window.MathJax && window.MathJax.startup) { await window.MathJax.startup.promise; }
   const views = document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length;
@@ -121,6 +121,10 @@ WAIT_UNTIL_SETTLED = """async () => {
   document.querySelectorAll('img[loading="lazy"]').forEach(img => { img.loading = 'eager'; });
   await Promise.all(Array.from(document.images).map(img => img.complete ? null :
     new Promise(resolve => { img.addEventListener('load', resolve); img.addEventListener('error', resolve); })));
+  // CSS transitions (the sidebar sliding away after a resize), two frames after they start
+  await new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+  await Promise.race([Promise.all(document.getAnimations().map(a => a.finished.catch(() => null))),
+                      new Promise(resolve => setTimeout(resolve, 3000))]);
 }"""
 
 
