@@ -248,6 +248,22 @@ def test_site_ships_its_own_assets_and_references_no_other_host(built_site):
     assert not offenders, "\n".join(offenders)
 
 
+def test_offline_assets_extension_fails_clearly(tmp_path):
+    """Without `npm ci`, or with an embed-amd.js it cannot patch, the build stops and says why."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import offline_assets
+    from sphinx.errors import ExtensionError
+    with pytest.raises(ExtensionError, match="make assets"):
+        offline_assets.vendored_files(tmp_path / "node_modules")
+    with pytest.raises(ExtensionError, match="public path"):
+        offline_assets.patch_embed_amd("n.p=somewhere_else")
+    assert offline_assets.patch_embed_amd("n.p=`${a.origin}${a.pathname}`") == (
+        "n.p=window.__jupyter_widgets_assets_path__||`${a.origin}${a.pathname}`")
+    assert not offline_assets.launch_buttons_enabled("")
+    assert not offline_assets.launch_buttons_enabled(offline_assets.JUPYTER_BOOK_DEFAULT_REPOSITORY + "/")
+    assert offline_assets.launch_buttons_enabled("https://github.com/example-org/example-book")
+
+
 @pytest.mark.parametrize("docname", [d for d in DOCNAMES if widget_state(source_of(d))])
 def test_saved_widgets_need_no_widget_package_from_a_cdn(docname):
     modules = {model["model_module"] for model in widget_state(source_of(docname)).values()}
