@@ -23,6 +23,8 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 def all_widget_classes():
     classes = []
     for module_info in pkgutil.iter_modules(course_lib.widgets.__path__):
+        if module_info.name.startswith("_"):  # the shared machinery and base classes
+            continue
         module = importlib.import_module(f"course_lib.widgets.{module_info.name}")
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if issubclass(cls, FigureWidget) and cls is not FigureWidget and cls.__module__ == module.__name__:

@@ -138,3 +138,58 @@ class FigureWidget:
         from IPython.display import display
 
         display(self.widget)
+
+
+class RaceWidget(FigureWidget):
+    """Several optimizers racing from one start on a choice of 2-D surfaces: the paths on the
+    surface's contours (left) and the loss curves (right, log scale when the losses are positive).
+
+    Subclasses set ``self.surfaces`` (name -> spec: ``surface``, start ``x0``, ``steps``, limits
+    ``xlim``/``ylim``/``loss_ylim``, contour ``levels``, largest curvature ``L``) and ``METHOD_COLORS``
+    (method -> colour) before calling ``__init__`` with a ``"surface"`` control among the others, and
+    provide :meth:`race` (the runs to draw) and :meth:`title`.
+    """
+
+    METHOD_COLORS: dict = {}
+
+    def race(self, spec: dict, **values) -> dict:
+        """``{method: surfaces.Run}`` for the surface ``spec`` and the other controls' ``values``."""
+        raise NotImplementedError
+
+    def title(self, spec: dict, runs: dict, **values) -> str:
+        raise NotImplementedError
+
+    def draw_initial(self, fig):
+        self.ax_path, self.ax_loss = fig.subplots(1, 2, width_ratios=[1.1, 1])
+        self.contours = {}
+        for name, spec in self.surfaces.items():  # all drawn once; an update shows the chosen one
+            X, Y, Z = spec["surface"].grid(spec["xlim"], spec["ylim"], 121)
+            self.contours[name] = self.ax_path.contour(X, Y, Z, levels=spec["levels"],
+                                                       colors=plotting.COLORS["data"], linewidths=0.6)
+        marker = dict(color=plotting.COLORS["reference"], linestyle="none")
+        self.minimum = self.ax_path.plot([], [], "*", markersize=10, label="minimum", **marker)[0]
+        self.start = self.ax_path.plot([], [], "o", markersize=4, **marker)[0]
+        self.paths, self.losses = {}, {}
+        for name, color in self.METHOD_COLORS.items():
+            self.paths[name] = self.animate(self.ax_path.plot([], [], color=color, linewidth=1.2)[0])
+            self.losses[name] = self.animate(self.ax_loss.plot([], [], color=color, label=name)[0])
+        self.ax_path.set(xlabel=r"$\theta_1$", ylabel=r"$\theta_2$")
+        self.ax_loss.set(xlabel="step $t$", ylabel=r"loss $J(\theta_t)$")
+        self.ax_loss.legend(loc="lower left", ncols=2, fontsize=8)
+        self.animate(self.ax_path.title)
+
+    def update(self, surface, **values):
+        spec = self.surfaces[surface]
+        for name, contour in self.contours.items():
+            contour.set_visible(name == surface)
+        self.minimum.set_data([spec["surface"].minimum[0]], [spec["surface"].minimum[1]])
+        self.start.set_data([spec["x0"][0]], [spec["x0"][1]])
+        self.runs = self.race(spec, **values)
+        steps = np.arange(spec["steps"] + 1)
+        for name, run in self.runs.items():
+            self.paths[name].set_data(run.params[:, 0], run.params[:, 1])
+            self.losses[name].set_data(steps, run.losses)
+        self.ax_path.set(xlim=spec["xlim"], ylim=spec["ylim"])
+        self.ax_loss.set_yscale("log" if spec["loss_ylim"][0] > 0 else "linear")
+        self.ax_loss.set(xlim=(0, spec["steps"]), ylim=spec["loss_ylim"])
+        self.ax_path.set_title(self.title(spec, self.runs, **values), loc="left")

@@ -7,12 +7,7 @@ import numpy as np
 from course_lib import optim, surfaces
 from course_lib.experiments import adaptive as experiments
 from course_lib.plotting import COLORS
-from course_lib.widgets._core import FigureWidget
-
-METHOD_COLORS = {
-    "SGD": COLORS["sgd"], "momentum": COLORS["momentum"], "AdaGrad": COLORS["adagrad"],
-    "RMSProp": COLORS["rmsprop"], "Adadelta": COLORS["adadelta"], "Adam": COLORS["adam"],
-}
+from course_lib.widgets._core import FigureWidget, RaceWidget
 
 
 def race_surfaces() -> dict:
@@ -40,10 +35,15 @@ def race_surfaces() -> dict:
     }
 
 
-class OptimizerRaceWidget(FigureWidget):
+class OptimizerRaceWidget(RaceWidget):
     """SGD, momentum, AdaGrad, RMSProp, Adadelta and Adam from the same start: paths on the contours
     and loss curves. Controls: the surface, the learning rate α of the adaptive methods (AdaGrad,
     RMSProp, Adam; Adadelta needs none) and SGD's step as a multiple of 1/L."""
+
+    METHOD_COLORS = {
+        "SGD": COLORS["sgd"], "momentum": COLORS["momentum"], "AdaGrad": COLORS["adagrad"],
+        "RMSProp": COLORS["rmsprop"], "Adadelta": COLORS["adadelta"], "Adam": COLORS["adam"],
+    }
 
     def __init__(self, surface: str = "axis-aligned ravine (κ = 100)", lr: float = 0.1, sgd_step: float = 1.0):
         self.surfaces = race_surfaces()
@@ -55,46 +55,12 @@ class OptimizerRaceWidget(FigureWidget):
                                             description="SGD: α·L", readout_format=".1f"),
         }, figsize=(9.5, 4.0))
 
-    def draw_initial(self, fig):
-        self.ax_path, self.ax_loss = fig.subplots(1, 2, width_ratios=[1.1, 1])
-        self.contours = {}
-        for name, spec in self.surfaces.items():
-            X, Y, Z = spec["surface"].grid(spec["xlim"], spec["ylim"], 121)
-            self.contours[name] = self.ax_path.contour(X, Y, Z, levels=spec["levels"], colors=COLORS["data"],
-                                                       linewidths=0.6)
-        self.minimum = self.ax_path.plot([], [], "*", color=COLORS["reference"], markersize=10)[0]
-        self.start = self.ax_path.plot([], [], "o", color=COLORS["reference"], markersize=4)[0]
-        self.paths, self.losses = {}, {}
-        for name, color in METHOD_COLORS.items():
-            self.paths[name] = self.animate(self.ax_path.plot([], [], color=color, linewidth=1.2, label=name)[0])
-            self.losses[name] = self.animate(self.ax_loss.plot([], [], color=color, label=name)[0])
-        self.ax_path.set(xlabel=r"$\theta_1$", ylabel=r"$\theta_2$")
-        self.ax_loss.set(xlabel="step $t$", ylabel=r"loss $J(\theta_t)$")
-        self.ax_path.legend(loc="lower left", ncols=3, fontsize=8)
-        self.animate(self.ax_path.title)
+    def race(self, spec, lr, sgd_step):
+        return experiments.race(spec["surface"], spec["x0"], spec["steps"], lr=lr, sgd_lr=sgd_step / spec["L"])
 
-    def update(self, surface, lr, sgd_step):
-        spec = self.surfaces[surface]
-        for name, contour in self.contours.items():
-            contour.set_visible(name == surface)
-        minimum = spec["surface"].minimum
-        self.minimum.set_data([minimum[0]], [minimum[1]])
-        self.start.set_data([spec["x0"][0]], [spec["x0"][1]])
-        self.runs = experiments.race(spec["surface"], spec["x0"], spec["steps"], lr=lr,
-                                              sgd_lr=sgd_step / spec["L"])
-        steps = np.arange(spec["steps"] + 1)
-        for name, result in self.runs.items():
-            self.paths[name].set_data(result.params[:, 0], result.params[:, 1])
-            self.losses[name].set_data(steps, result.losses)
-        self.ax_path.set(xlim=spec["xlim"], ylim=spec["ylim"])
-        self.ax_loss.set_xlim(0, spec["steps"])
-        if spec["loss_ylim"][0] > 0:
-            self.ax_loss.set_yscale("log")
-        else:
-            self.ax_loss.set_yscale("linear")
-        self.ax_loss.set_ylim(*spec["loss_ylim"])
-        best = min(self.runs, key=lambda n: np.nan_to_num(self.runs[n].losses[-1], nan=np.inf))
-        self.ax_path.set_title(f"α = {lr:.3f}, SGD α = {sgd_step:.1f}/L: lowest final loss {best}")
+    def title(self, spec, runs, lr, sgd_step):
+        best = min(runs, key=lambda name: np.nan_to_num(runs[name].losses[-1], nan=np.inf))
+        return f"α = {lr:.3f}, SGD α = {sgd_step:.1f}/L: lowest final loss {best}"
 
 
 class EffectiveStepWidget(FigureWidget):

@@ -9,9 +9,8 @@ from matplotlib.colors import BoundaryNorm
 from course_lib import quadratic_theory, surfaces
 from course_lib.experiments import momentum as experiments
 from course_lib.plotting import COLORS
-from course_lib.widgets._core import FigureWidget
+from course_lib.widgets._core import FigureWidget, RaceWidget
 
-METHOD_COLORS = {"SGD": COLORS["sgd"], "momentum": COLORS["momentum"], "Nesterov": COLORS["nesterov"]}
 
 
 def race_surfaces() -> dict:
@@ -32,10 +31,12 @@ def race_surfaces() -> dict:
     }
 
 
-class MomentumRaceWidget(FigureWidget):
+class MomentumRaceWidget(RaceWidget):
     """SGD, heavy-ball momentum and Nesterov racing from the same start: paths on the contours and
     loss curves (log scale). Sliders: the step as a multiple of 1/L (L the largest curvature at the
     minimum) and the momentum beta; a dropdown picks the surface."""
+
+    METHOD_COLORS = {"SGD": COLORS["sgd"], "momentum": COLORS["momentum"], "Nesterov": COLORS["nesterov"]}
 
     def __init__(self, surface: str = "quadratic (κ = 50)", step: float = 1.0,
                  momentum: float = 0.9):
@@ -48,40 +49,11 @@ class MomentumRaceWidget(FigureWidget):
                                             readout_format=".2f"),
         }, figsize=(9.0, 3.8))
 
-    def draw_initial(self, fig):
-        self.ax_path, self.ax_loss = fig.subplots(1, 2, width_ratios=[1.1, 1])
-        self.contours = {}
-        for name, spec in self.surfaces.items():
-            X, Y, Z = spec["surface"].grid(spec["xlim"], spec["ylim"], 121)
-            self.contours[name] = self.ax_path.contour(X, Y, Z, levels=spec["levels"], colors=COLORS["data"],
-                                                       linewidths=0.6)
-        self.minimum = self.ax_path.plot([], [], "*", color=COLORS["reference"], markersize=10, label="minimum")[0]
-        self.start = self.ax_path.plot([], [], "o", color=COLORS["reference"], markersize=4)[0]
-        self.paths, self.losses = {}, {}
-        for name, color in METHOD_COLORS.items():
-            self.paths[name] = self.animate(self.ax_path.plot([], [], ".-", color=color, markersize=2.5,
-                                                              linewidth=1.0, label=name)[0])
-            self.losses[name] = self.animate(self.ax_loss.plot([], [], color=color, label=name)[0])
-        self.ax_path.set(xlabel="$\\theta_1$", ylabel="$\\theta_2$")
-        self.ax_loss.set(xlabel="step $t$", ylabel="loss $J(\\theta_t)$", yscale="log")
-        self.ax_loss.legend(loc="lower left")
-        self.animate(self.ax_path.title)
+    def race(self, spec, step, momentum):
+        return experiments.race(spec["surface"], step / spec["L"], momentum, spec["x0"], spec["steps"])
 
-    def update(self, surface, step, momentum):
-        spec = self.surfaces[surface]
-        for name, contour in self.contours.items():
-            contour.set_visible(name == surface)
-        self.minimum.set_data([spec["surface"].minimum[0]], [spec["surface"].minimum[1]])
-        self.start.set_data([spec["x0"][0]], [spec["x0"][1]])
-        lr = step / spec["L"]
-        runs = experiments.race(spec["surface"], lr, momentum, spec["x0"], spec["steps"])
-        steps = np.arange(spec["steps"] + 1)
-        for name, result in runs.items():
-            self.paths[name].set_data(result.params[:, 0], result.params[:, 1])
-            self.losses[name].set_data(steps, result.losses)
-        self.ax_path.set(xlim=spec["xlim"], ylim=spec["ylim"])
-        self.ax_loss.set(xlim=(0, spec["steps"]), ylim=spec["loss_ylim"])
-        self.ax_path.set_title(f"α = {lr:.3g}, β = {momentum:.2f}", loc="left")
+    def title(self, spec, runs, step, momentum):
+        return f"α = {step / spec['L']:.3g}, β = {momentum:.2f}"
 
 
 class RateMapWidget(FigureWidget):
