@@ -102,3 +102,17 @@ def test_set_rejects_unknown_controls():
 
 def test_default_figure_is_deterministic():
     assert bytes(EWMASeriesWidget().image.value) == bytes(EWMASeriesWidget().image.value)
+
+
+@pytest.mark.parametrize("cls", WIDGETS, ids=lambda c: c.__name__)
+def test_blitted_updates_show_what_a_full_redraw_shows(cls):
+    """The fast path redraws only the animated artists over a cached background. If an update
+    changed an artist that is not animated (a title set with loc="left", say), the picture would
+    be stale: compare every move with a full re-render of the same state."""
+    widget = cls()
+    for name, control in widget.controls.items():
+        widget.set(**{name: another_value(control)})
+        blitted = bytes(widget.image.value)
+        widget._background = None  # forces the full render on the next redraw
+        widget.redraw()
+        assert bytes(widget.image.value) == blitted, f"moving {name!r} left part of the figure stale"

@@ -192,4 +192,4 @@ class RaceWidget(FigureWidget):
         self.ax_path.set(xlim=spec["xlim"], ylim=spec["ylim"])
         self.ax_loss.set_yscale("log" if spec["loss_ylim"][0] > 0 else "linear")
         self.ax_loss.set(xlim=(0, spec["steps"]), ylim=spec["loss_ylim"])
-        self.ax_path.set_title(self.title(spec, self.runs, **values), loc="left")
+        self.ax_path.set_title(self.title(spec, self.runs, **values))  # the animated (centre) title
