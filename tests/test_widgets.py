@@ -116,3 +116,16 @@ def test_blitted_updates_show_what_a_full_redraw_shows(cls):
         widget._background = None  # forces the full render on the next redraw
         widget.redraw()
         assert bytes(widget.image.value) == blitted, f"moving {name!r} left part of the figure stale"
+
+
+def test_a_slider_value_off_its_grid_is_rejected():
+    class OffGrid(FigureWidget):
+        def draw_initial(self, fig):
+            fig.add_subplot()
+
+        def update(self, lr):
+            pass
+
+    with pytest.raises(ValueError, match="control 'lr': value 1.5 is not on the slider's grid"):
+        OffGrid({"lr": ipywidgets.FloatLogSlider(value=1.5, base=10, min=-4, max=0.5, step=0.05)})
+    OffGrid({"lr": ipywidgets.FloatLogSlider(value=10**0.15, base=10, min=-4, max=0.5, step=0.05)})

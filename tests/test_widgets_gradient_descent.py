@@ -24,7 +24,7 @@ def test_explorer_reports_divergence_just_above_two_over_lambda_max():
     _, above = explore(scene, 2.1 / scene.lam_max, False, 0)
     assert len(below) == 201 and below[-1] < below[0]
     assert len(above) < 201  # cut at divergence
-    widget = LearningRateExplorer(lr=2.1)
+    widget = LearningRateExplorer(lr=10**0.35)  # 2.24 > 2 / lambda_max = 2, a value on the slider
     assert widget.loss_ax.get_title().startswith("diverged")
 
 

@@ -39,6 +39,20 @@ from course_lib import plotting
 CONTROL_WIDTH = "300px"
 
 
+def _check_on_grid(name: str, control) -> None:
+    """A slider's value must be one of its steps: the browser shows the nearest step, and the
+    figure would silently belong to a value the reader does not see."""
+    if isinstance(control, widgets.FloatLogSlider):
+        position = (np.log(control.value) / np.log(control.base) - control.min) / control.step
+    elif isinstance(control, (widgets.FloatSlider, widgets.IntSlider)):
+        position = (control.value - control.min) / control.step
+    else:
+        return
+    if abs(position - round(position)) > 1e-6:
+        raise ValueError(f"control {name!r}: value {control.value!r} is not on the slider's grid "
+                         f"(min {control.min}, step {control.step}); choose a value on it")
+
+
 class FigureWidget:
     """Controls + one figure, redrawn in place on every change.
 
@@ -67,7 +81,8 @@ class FigureWidget:
             control.observe(self._on_change, names="value")
         # Controls keep their whole label and a usable width, and wrap onto more rows when the
         # page is narrow (a phone), instead of being squeezed into one line.
-        for control in self.controls.values():
+        for name, control in self.controls.items():
+            _check_on_grid(name, control)
             control.layout.width = CONTROL_WIDTH
             control.style.description_width = "initial"
         row = widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap"))

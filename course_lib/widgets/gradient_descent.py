@@ -84,7 +84,7 @@ def explore(scene: Scene, lr: float, stochastic: bool, start: int, steps: int = 
 class LearningRateExplorer(FigureWidget):
     """Gradient descent on a chosen surface: the path on the contours and the loss curve."""
 
-    def __init__(self, surface: str = "ravine (quadratic, κ = 20)", lr: float = 1.5,
+    def __init__(self, surface: str = "ravine (quadratic, κ = 20)", lr: float = 10**0.15,
                  stochastic: bool = False, start: int = 0):
         self.scenes = scenes()
         self._shown = None
@@ -186,7 +186,7 @@ class ScheduleDesigner(FigureWidget):
 
     STEPS = 300
 
-    def __init__(self, schedule: str = "cosine", lr: float = 0.5, horizon: int = 250, warmup: int = 0,
+    def __init__(self, schedule: str = "cosine", lr: float = 10**-0.3, horizon: int = 250, warmup: int = 0,
                  runs: int = 8):
         self.surface = surfaces.least_squares(batch_size=8, features=(2, 8))
         self.f_star = self.surface.value(self.surface.minimum)
