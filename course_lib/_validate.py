@@ -94,3 +94,20 @@ def array(name: str, value) -> np.ndarray:
     if not np.all(np.isfinite(out)):
         raise ValueError(f"{name} must contain only finite numbers (no NaN or inf)")
     return out
+
+
+def rng(name: str, value) -> np.random.Generator:
+    """Return ``value`` if it is a ``numpy.random.Generator``, or a new one seeded with the int ``value``.
+
+    Every random function in course_lib takes its randomness by the keyword ``rng`` and passes it
+    through here with the name the caller used, so ``load_digits(rng="a")`` reads
+    ``rng must be a numpy.random.Generator or an integer seed >= 0, got str 'a'``.
+    """
+    if isinstance(value, np.random.Generator):
+        return value
+    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
+        if value < 0:
+            raise ValueError(f"{name} must be a numpy.random.Generator or an integer seed >= 0, got {value}")
+        return np.random.default_rng(int(value))
+    raise TypeError(f"{name} must be a numpy.random.Generator or an integer seed >= 0, "
+                    f"got {type(value).__name__} {value!r}")

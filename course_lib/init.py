@@ -48,15 +48,9 @@ __all__ = [
 ]
 
 
-def generator(rng) -> np.random.Generator:
-    """Return ``rng`` if it is a ``numpy.random.Generator``, or a new one seeded with the int ``rng``."""
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
-        if rng < 0:
-            raise ValueError(f"rng must be a numpy Generator or a seed >= 0, got {rng}")
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be a numpy.random.Generator or an integer seed, got {type(rng).__name__} {rng!r}")
+def generator(rng, name: str = "rng") -> np.random.Generator:
+    """Return ``rng`` as a Generator (see :func:`course_lib._validate.rng`); ``name`` is the caller's keyword."""
+    return _validate.rng(name, rng)
 
 
 def _shape(shape) -> tuple[int, ...]:
