@@ -7,7 +7,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted((ROOT / "book" / "appendix").glob("*.md"))
-REFERENCE = re.compile(r"tests/(test_\w+)\.py::(test_\w+)")
+# Any file name, dotted ones included (a name like test_experiments.momentum.py must be caught too).
+REFERENCE = re.compile(r"tests/([\w.]+?)\.py::(test_\w+)")
 
 
 def references():

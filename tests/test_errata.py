@@ -244,3 +244,59 @@ def test_err_004_patience_counts_evaluations_without_improvement():
     assert result.best_step == 20 and result.best_params == 20 and result.best_error == 0.5
     worsenings = sum(b > a for a, b in zip(result.errors[1:], result.errors[2:]))
     assert worsenings == 1
+
+
+def test_err_001_adam_literal_delta_is_a_large_eps_inside_the_root():
+    """001's Adam slide repeats 'add delta ... r_i = delta + r_i'. Read as an assignment to the state,
+    delta piles up as delta (1 - rho2^i) / (1 - rho2); bias correction divides by (1 - rho2^i), so the
+    corrected r-hat carries exactly delta / (1 - rho2) at every step: Adam with eps = delta / (1 - rho2)
+    *inside* the root (1e-3 for delta = 1e-6, rho2 = 0.999), not a tiny delta."""
+    rho1, rho2, delta, lr = 0.9, 0.999, 1e-6, 1e-3
+    grads = np.random.default_rng(1).standard_normal((50, 4)) * 1e-2
+    theta, v, r = np.zeros(4), np.zeros(4), np.zeros(4)
+    literal = []
+    for i, g in enumerate(grads, start=1):
+        v = rho1 * v + (1 - rho1) * g
+        r = rho2 * r + (1 - rho2) * g * g
+        r = delta + r                       # the slide's line, as an assignment
+        theta = theta - lr * (v / (1 - rho1**i)) / np.sqrt(r / (1 - rho2**i))
+        literal.append(theta)
+    opt = optim.adam(lr, betas=(rho1, rho2), eps=delta / (1 - rho2), eps_inside_sqrt=True)
+    x, state, equivalent = np.zeros(4), None, []
+    state = opt.init(x)
+    for g in grads:
+        x, state = opt.step(x, g, state)
+        equivalent.append(x)
+    np.testing.assert_allclose(literal, equivalent, rtol=1e-10, atol=1e-15)
+    # and it is far from Adam with the small delta the slide intends (gradients ~1e-2, sqrt(1e-3) ~ 0.03)
+    opt = optim.adam(lr, betas=(rho1, rho2), eps=delta)
+    x, state = np.zeros(4), opt.init(np.zeros(4))
+    for g in grads:
+        x, state = opt.step(x, g, state)
+    assert np.max(np.abs(x - literal[-1])) > 0.3 * np.max(np.abs(x))
+
+
+def test_err_000_outer_product_of_loss_gradients_is_not_gauss_newton():
+    """Least squares, L_i = (x_i.w - y_i)^2 / 2: the Hessian is X^T X / n, which is exactly Bishop's
+    outer-product (Gauss-Newton) matrix of the *output* gradients x_i. Source 000's E[grad f grad f^T] of
+    the *loss* gradients r_i x_i (the empirical Fisher) weights each example by its squared residual:
+    it differs from the Hessian, and at a perfect fit it is 0 while the curvature is not."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 3)) * np.array([1.0, 3.0, 0.3])
+    w_true = np.array([1.0, -2.0, 0.5])
+    y = X @ w_true + 0.1 * rng.standard_normal(200)
+    hessian = X.T @ X / len(X)
+    gauss_newton = np.mean([np.outer(x, x) for x in X], axis=0)          # output gradients d(x.w)/dw = x
+    np.testing.assert_allclose(gauss_newton, hessian, rtol=1e-12)
+
+    def empirical_fisher(w, targets):
+        residual = X @ w - targets
+        return np.mean([np.outer(r * x, r * x) for r, x in zip(residual, X)], axis=0)
+
+    w_fit = np.linalg.lstsq(X, y, rcond=None)[0]
+    # near the fit it is about the residual variance (0.1^2) times the Hessian, nowhere near the Hessian
+    assert np.linalg.norm(empirical_fisher(w_fit, y)) < 0.05 * np.linalg.norm(hessian)
+    # a noiseless perfect fit: the empirical Fisher vanishes, the curvature does not
+    assert np.all(empirical_fisher(w_true, X @ w_true) == 0.0)
+    # far from the fit it is much larger than the Hessian
+    assert np.linalg.norm(empirical_fisher(w_fit + np.array([3.0, 0.0, 0.0]), y)) > 5 * np.linalg.norm(hessian)
