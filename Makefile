@@ -44,7 +44,7 @@ lab: $(VENV)/.runtime
 
 ## make student: write the student versions of all chapters (solutions removed) into student/.
 student: $(VENV)/.runtime
-	$(BIN)/python -m course_lib.student book student
+	$(BIN)/python tools/student.py book student
 
 ## make notebooks: re-execute every chapter in a fresh kernel and store its outputs
 ## (and the widgets' state, which the website shows). Run after editing a chapter.
