@@ -16,6 +16,28 @@ the steps taken so far (0 after ``init``). ``opt.hyperparams`` is a dict of the 
 ever modified. ``opt.lookahead(params, state)`` is the point at which the method wants the next
 gradient: ``params`` itself, except for the look-ahead (Nesterov) forms.
 
+One step, in three pieces
+-------------------------
+Each method is its *rule*, written once as the chapter writes it: from the gradient g and the
+state to the update (``-lr * m_hat / (sqrt(v_hat) + eps)`` for Adam). Weight decay is a separate
+piece around the rule (:class:`WeightDecay`):
+
+* coupled (torch's ``weight_decay``, an L2 penalty :math:`\tfrac\lambda2\|\theta\|^2`): the rule
+  sees :math:`g + \lambda\theta`;
+* decoupled (AdamW, Loshchilov & Hutter 2019): the rule sees g, and :math:`-\eta\lambda\theta` is
+  added to its update.
+
+``mask`` (a callable ``name -> bool`` or a dict ``{name: bool}``) says which parameters decay;
+:func:`weights_only` leaves biases and batch norm's gamma/beta out. ``groups`` gives parameter
+groups their own ``lr`` (and ``weight_decay``), as torch's ``param_groups``::
+
+    adamw(lr=1e-3, weight_decay=1e-2, mask=weights_only,
+          groups=[{"params": lambda name: name.startswith("4."), "lr": 1e-2}])
+
+Masks and groups select parameters by name, so they need params as a dict. :class:`Layout`
+lays such a dict out as one flat vector (the idea of JAX's ``ravel_pytree``); ``course_lib.train``
+steps that vector, with the per-parameter learning rates and decay rates as flat vectors too.
+
 Public names
 ------------
 torch.optim's methods, same names, defaults and validation:
@@ -28,8 +50,8 @@ The sources' other formulations (each proven equal, or shown to differ, in tests
     ``rmsprop_nesterov``   RMSProp with Nesterov momentum (004; Goodfellow Alg. 8.6)
     ``appendix_b_adadelta`` the method source 002 calls "adadelta" (it is RMSProp, eps inside the root)
     ``eps_inside_sqrt=True`` on adagrad/rmsprop/adam/adamw: 1/sqrt(v + eps) instead of 1/(sqrt(v) + eps)
-
-Plumbing: ``Optimizer``, ``apply_updates``, the state types ``*State``.
+Weight decay, masks, clipping: ``WeightDecay``, ``with_weight_decay``, ``weights_only``, ``clip_grad_norm``.
+Plumbing: ``Optimizer``, ``Layout``, ``apply_updates``, the state types ``*State``.
 
 Where the sources differ from one another or from the literature (each checked in tests)
 -----------------------------------------------------------------------------------------
@@ -66,7 +88,12 @@ from course_lib.ewma import ewma_update
 
 __all__ = [
     "Optimizer",
+    "Layout",
+    "WeightDecay",
     "apply_updates",
+    "weights_only",
+    "with_weight_decay",
+    "clip_grad_norm",
     "sgd",
     "adagrad",
     "rmsprop",
@@ -145,11 +172,14 @@ class RMSpropNesterovState(NamedTuple):
 
 
 # --------------------------------------------------------------------------------------------
-# Parameter trees: an ndarray, or a dict of ndarrays.
+# Parameter trees: an ndarray, or a dict of ndarrays (float64, or float32 kept as float32).
 # --------------------------------------------------------------------------------------------
 
+_FLOATS = (np.float64, np.float32)
+
+
 def _leaf(name: str, value) -> np.ndarray:
-    if isinstance(value, np.ndarray) and value.dtype == np.float64:
+    if isinstance(value, np.ndarray) and value.dtype in _FLOATS:
         return value
     if isinstance(value, (str, bytes, dict, set)) or value is None:
         raise TypeError(f"{name} must be an array of numbers, got {type(value).__name__}")
@@ -158,11 +188,11 @@ def _leaf(name: str, value) -> np.ndarray:
         raise TypeError(f"{name} must be an array of real numbers, got dtype {array.dtype}")
     if np.iscomplexobj(array):
         raise TypeError(f"{name} must contain real numbers, got complex values")
-    return array.astype(np.float64)
+    return array if array.dtype in _FLOATS else array.astype(np.float64)
 
 
 def _tree(name: str, value):
-    """``value`` as float64 arrays: an ndarray (or array-like) or a dict of them (str keys)."""
+    """``value`` as float arrays: an ndarray (or array-like) or a dict of them (str keys)."""
     if isinstance(value, dict):
         if not value:
             raise ValueError(f"{name} must not be an empty dict")
@@ -173,28 +203,31 @@ def _tree(name: str, value):
     return _leaf(name, value)
 
 
-def _matching(grads, params):
-    """Check that ``grads`` has the structure of ``params`` (type, keys, shapes); return it as arrays."""
-    grads = _tree("grads", grads)
-    if isinstance(params, dict) != isinstance(grads, dict):
-        kind = lambda x: "a dict" if isinstance(x, dict) else "an array"  # noqa: E731
-        raise TypeError(f"grads must have the structure of params: params is {kind(params)}, grads is {kind(grads)}")
+def _kind(tree) -> str:
+    return "a dict" if isinstance(tree, dict) else "an array"
+
+
+def _matching(name: str, tree, params):
+    """Check that ``tree`` has the structure of ``params`` (type, keys, shapes); return it as arrays."""
+    tree = _tree(name, tree)
+    if isinstance(params, dict) != isinstance(tree, dict):
+        raise TypeError(f"{name} must have the structure of params: params is {_kind(params)}, {name} is {_kind(tree)}")
     if isinstance(params, dict):
-        if set(grads) != set(params):
+        if set(tree) != set(params):
             raise ValueError(
-                f"grads must have the keys of params: missing {sorted(set(params) - set(grads))}, "
-                f"unexpected {sorted(set(grads) - set(params))}"
+                f"{name} must have the keys of params: missing {sorted(set(params) - set(tree))}, "
+                f"unexpected {sorted(set(tree) - set(params))}"
             )
         for key in params:
-            if grads[key].shape != params[key].shape:
+            if tree[key].shape != params[key].shape:
                 raise ValueError(
-                    f"grads[{key!r}] must have the shape of params[{key!r}], "
-                    f"{params[key].shape}, got {grads[key].shape}"
+                    f"{name}[{key!r}] must have the shape of params[{key!r}], "
+                    f"{params[key].shape}, got {tree[key].shape}"
                 )
-        return {key: grads[key] for key in params}
-    if grads.shape != params.shape:
-        raise ValueError(f"grads must have the shape of params, {params.shape}, got {grads.shape}")
-    return grads
+        return {key: tree[key] for key in params}
+    if tree.shape != params.shape:
+        raise ValueError(f"{name} must have the shape of params, {params.shape}, got {tree.shape}")
+    return tree
 
 
 def _check_state(state, state_type, params):
@@ -215,20 +248,6 @@ def _zeros_like(params, fill=0.0):
     return np.full_like(params, fill)
 
 
-def _map(leaf_fn, params, grads, fields, **kwargs):
-    """Apply ``leaf_fn(p, g, *fields)`` to every array; returns the tuple of output trees."""
-    if not isinstance(params, dict):
-        return leaf_fn(params, grads, *fields, **kwargs)
-    columns = {key: leaf_fn(params[key], grads[key], *(None if f is None else f[key] for f in fields), **kwargs)
-               for key in params}
-    n_out = len(next(iter(columns.values())))
-    outs = []
-    for i in range(n_out):
-        values = {key: out[i] for key, out in columns.items()}
-        outs.append(None if all(v is None for v in values.values()) else values)
-    return tuple(outs)
-
-
 def apply_updates(params, updates):
     """``params + updates``, elementwise over the tree; new arrays."""
     if isinstance(params, dict):
@@ -236,19 +255,65 @@ def apply_updates(params, updates):
     return params + updates
 
 
+class Layout:
+    r"""Where each array of a dict of parameters sits in one flat vector (JAX's ``ravel_pytree`` idea).
+
+    ``Layout(params)`` records the names (in order), shapes and sizes; ``ravel(tree)`` concatenates a
+    dict of that structure into one vector of ``size`` entries, ``unravel(vector)`` gives the dict
+    back as *views* of the vector (no copies), and ``expand({name: value})`` repeats one value per
+    parameter over its entries (a per-parameter learning rate as a flat vector). Every update rule
+    here is elementwise, so stepping the ravelled vector is the same computation as stepping the dict
+    (tests/test_train.py checks it), in one numpy call per operation instead of one per array.
+    """
+
+    def __init__(self, params: dict):
+        if not isinstance(params, dict) or not params:
+            raise TypeError(f"params must be a non-empty dict of arrays, got {type(params).__name__}")
+        self.names = list(params)
+        self.shapes = [np.shape(params[k]) for k in self.names]
+        self.sizes = [int(np.prod(shape)) for shape in self.shapes]
+        self.ends = np.cumsum(self.sizes).tolist()
+        self.starts = [0] + self.ends[:-1]
+        self.size = self.ends[-1]
+
+    def ravel(self, tree: dict, dtype=None) -> np.ndarray:
+        """One new vector: the arrays of ``tree`` (same names and shapes), in order."""
+        if set(tree) != set(self.names):
+            raise ValueError(f"tree must have the keys {self.names}, got {sorted(tree)}")
+        return np.concatenate([np.ravel(tree[k]) for k in self.names]).astype(dtype, copy=False)
+
+    def unravel(self, vector: np.ndarray) -> dict:
+        """``{name: view of vector reshaped}``, the inverse of :meth:`ravel`."""
+        return {k: vector[a:b].reshape(shape) for k, shape, a, b in zip(self.names, self.shapes, self.starts, self.ends)}
+
+    def expand(self, values) -> np.ndarray:
+        """A vector with ``values[name]`` (or ``values[i]``, in the order of names) at each entry of that parameter."""
+        if isinstance(values, dict):
+            values = [values[k] for k in self.names]
+        return np.repeat(np.asarray(values, dtype=np.float64), self.sizes)
+
+    def ravel_state(self, state, dtype=None):
+        """An optimizer state over the dict, its array fields ravelled (None stays None)."""
+        return type(state)(state[0], *(None if f is None else self.ravel(f, dtype) for f in state[1:]))
+
+    def unravel_state(self, state):
+        """The inverse of :meth:`ravel_state`: the array fields as dicts of views."""
+        return type(state)(state[0], *(None if f is None else self.unravel(f) for f in state[1:]))
+
+
 # --------------------------------------------------------------------------------------------
-# Hyperparameters and the optimizer object
+# Hyperparameters
 # --------------------------------------------------------------------------------------------
 
 def _nonnegative(name, value) -> float:
     return _validate.real(name, value, low=0.0)
 
 
-def _learning_rate(lr):
+def _learning_rate(lr, name="lr"):
     """A float >= 0, or a schedule (callable of the step count)."""
     if callable(lr):
         return lr
-    return _nonnegative("lr", lr)
+    return _nonnegative(name, lr)
 
 
 def _lr_at(lr, t: int) -> float:
@@ -266,45 +331,284 @@ def _decay_rate(name, value, *, closed=False) -> float:
     return _validate.real(name, value, low=0.0, high=1.0, high_open=not closed)
 
 
+# --------------------------------------------------------------------------------------------
+# Weight decay: one piece, coupled or decoupled, with a mask
+# --------------------------------------------------------------------------------------------
+
+def weights_only(name: str) -> bool:
+    """The usual decay mask: True for weight matrices (``"0.weight"``), False for biases and batch
+    norm's ``gamma``/``beta`` (names not ending in ``"weight"``)."""
+    return name.split(".")[-1] == "weight"
+
+
+def _selector(name: str, value):
+    """A callable ``param_name -> bool`` from a callable, a dict of booleans or a collection of names.
+
+    Returns ``(select, listed)``: ``listed`` are the names a dict or collection mentions, checked
+    against the parameters when the optimizer meets them.
+    """
+    if callable(value):
+        return value, ()
+    if isinstance(value, dict):
+        for key, flag in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"{name} keys must be parameter names (str), got {key!r}")
+            _validate.boolean(f"{name}[{key!r}]", flag)
+        return (lambda param: bool(value[param])), tuple(value)
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise TypeError(f"{name} must be a callable name -> bool, a dict of booleans or a list of names, got {value!r}")
+    names = tuple(value)
+    for key in names:
+        if not isinstance(key, str):
+            raise TypeError(f"{name} must list parameter names (str), got {key!r}")
+    chosen = frozenset(names)
+    return (lambda param: param in chosen), names
+
+
+class WeightDecay:
+    r"""Weight decay with rate :math:`\lambda`, the one piece every optimizer here shares.
+
+    * coupled (``decoupled=False``; torch's ``weight_decay``): the gradient the rule sees is
+      :math:`g + \lambda\theta`, the gradient of the penalty :math:`\tfrac\lambda2\|\theta\|^2` added
+      to the loss's. Under plain SGD this is :math:`\theta \leftarrow (1-\eta\lambda)\theta - \eta g`;
+      under an adaptive method :math:`\lambda\theta` is rescaled like the gradient.
+    * decoupled (``decoupled=True``; AdamW, Loshchilov & Hutter 2019): the rule sees g and
+      :math:`-\eta\lambda\theta` is added to its update, so every weight shrinks by the factor
+      :math:`1-\eta\lambda` per step whatever the rule does (torch's ``p.mul_(1 - lr * wd)``).
+
+    ``mask`` (None: every parameter): a callable ``name -> bool`` or a dict ``{name: bool}``; a
+    parameter decays where it is True (:func:`weights_only` leaves biases and gamma/beta out).
+    """
+
+    def __init__(self, weight_decay: float, *, decoupled: bool = False, mask=None):
+        self.rate = _nonnegative("weight_decay", weight_decay)
+        self.decoupled = _validate.boolean("decoupled", decoupled)
+        self.mask = mask
+        self._select, self._listed = (None, ()) if mask is None else _selector("mask", mask)
+
+    def rate_for(self, name: str | None, rate: float | None = None) -> float:
+        """The decay rate of parameter ``name`` (``rate``, default :attr:`rate`, or 0 where masked out)."""
+        rate = self.rate if rate is None else rate
+        if self._select is None:
+            return rate
+        if name is None:
+            raise TypeError("mask selects parameters by name: params must be a dict of named arrays, got an array")
+        if self._listed and name not in self._listed:
+            raise ValueError(f"mask has no entry for parameter {name!r}")
+        return rate if self._select(name) else 0.0
+
+    @staticmethod
+    def gradient(g, p, wd):
+        r"""Coupled decay: :math:`g + \lambda\theta`."""
+        return g + wd * p
+
+    @staticmethod
+    def update(update, p, lr, wd):
+        r"""Decoupled decay: :math:`u - \eta\lambda\theta`."""
+        return update - (lr * wd) * p
+
+    def __repr__(self):
+        mask = "" if self.mask is None else f", mask={getattr(self.mask, '__name__', self.mask)!r}"
+        return f"WeightDecay({self.rate}, decoupled={self.decoupled}{mask})"
+
+
+def clip_grad_norm(grads, max_norm: float, norm_type: float = 2.0):
+    r"""Gradient clipping by the global norm, as ``torch.nn.utils.clip_grad_norm_``.
+
+    .. math::
+
+        n = \Big\|\big(\|g_1\|_p, \|g_2\|_p, \dots\big)\Big\|_p, \qquad
+        g \leftarrow g \cdot \min\Big(1, \frac{c}{n + 10^{-6}}\Big)
+
+    over every array of ``grads`` (an ndarray or a dict of them), with ``max_norm`` c and
+    ``norm_type`` p (``float("inf")``: the largest absolute entry). Like torch, the gradients are
+    always multiplied by the clamped coefficient (by 1 when n is small enough) and the 1e-6 keeps a
+    zero gradient finite. Returns ``(clipped_grads, n)``: new arrays and the norm *before* clipping.
+    """
+    max_norm = _validate.real("max_norm", max_norm, low=0.0)
+    if norm_type != float("inf"):
+        norm_type = _validate.real("norm_type", norm_type, low=0.0, low_open=True)
+    grads = _tree("grads", grads)
+    arrays = list(grads.values()) if isinstance(grads, dict) else [grads]
+    norms = np.array([np.linalg.norm(np.ravel(g), ord=norm_type) for g in arrays])
+    total = float(np.max(norms) if norm_type == float("inf") else np.linalg.norm(norms, ord=norm_type))
+    coef = min(max_norm / (total + 1e-6), 1.0)
+    if isinstance(grads, dict):
+        return {key: g * coef for key, g in grads.items()}, total
+    return grads * coef, total
+
+
+# --------------------------------------------------------------------------------------------
+# Parameter groups
+# --------------------------------------------------------------------------------------------
+
+class _Group(NamedTuple):
+    select: Callable
+    listed: tuple
+    lr: Any          # None: the optimizer's lr
+    weight_decay: Any  # None: the optimizer's weight_decay
+
+
+def _groups(groups) -> tuple:
+    """``[{"params": selector, "lr": ..., "weight_decay": ...}, ...]`` checked (torch's param_groups form)."""
+    if groups is None:
+        return ()
+    if isinstance(groups, dict) or not isinstance(groups, (list, tuple)):
+        raise TypeError(f"groups must be a list of dicts like {{'params': ..., 'lr': ...}}, got {type(groups).__name__}")
+    out = []
+    for i, group in enumerate(groups):
+        if not isinstance(group, dict) or "params" not in group:
+            raise TypeError(f"groups[{i}] must be a dict with a 'params' entry, got {group!r}")
+        unknown = set(group) - {"params", "lr", "weight_decay"}
+        if unknown:
+            raise ValueError(f"groups[{i}] may set 'params', 'lr' and 'weight_decay', got {sorted(unknown)}")
+        select, listed = _selector(f"groups[{i}]['params']", group["params"])
+        lr = group.get("lr")
+        wd = group.get("weight_decay")
+        out.append(_Group(select, listed, None if lr is None else _learning_rate(lr, f"groups[{i}]['lr']"),
+                          None if wd is None else _nonnegative(f"groups[{i}]['weight_decay']", wd)))
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------------------------
+# The optimizer object
+# --------------------------------------------------------------------------------------------
+
+def _uniform(values):
+    """The common value of ``values`` if they are all the same float, else None."""
+    first = values[0]
+    if callable(first) or any(callable(v) or v != first for v in values[1:]):
+        return None
+    return first
+
+
 class Optimizer:
     """An optimizer: ``init``, ``update``, ``step`` and ``lookahead`` around one update rule.
 
-    Built by the factories of this module (``adam(...)`` etc.), not directly.
-    ``name`` is the factory's name and ``hyperparams`` a dict of its arguments.
+    Built by the factories of this module (``adam(...)`` etc.), not directly. ``name`` is the
+    factory's name, ``hyperparams`` a dict of its arguments, ``decay`` its :class:`WeightDecay`
+    (or None) and ``groups`` its parameter groups. ``rule(g, *state_fields, t=t, lr=lr)`` returns
+    ``(update, *new_state_fields)`` for one array (``lr`` a float, or a vector in a flat layout).
     """
 
-    def __init__(self, name: str, hyperparams: dict, state_type, init: Callable, leaf: Callable,
-                 lookahead: Callable | None = None):
+    def __init__(self, name: str, hyperparams: dict, state_type, init: Callable, rule: Callable,
+                 lookahead: Callable | None = None, *, decay: WeightDecay | None = None, groups=None):
         self.name = name
         self.hyperparams = dict(hyperparams)
         self.state_type = state_type
+        self.decay = decay
+        self.groups = _groups(groups)
         self._init = init
-        self._leaf = leaf
+        self._rule = rule
         self._lookahead = lookahead
+        if self.decay is None and any(g.weight_decay is not None for g in self.groups):
+            raise ValueError(f"{name} has no weight decay: its groups cannot set 'weight_decay'")
 
     def __repr__(self) -> str:
         args = ", ".join(f"{key}={value!r}" for key, value in self.hyperparams.items())
+        if self.decay is not None and self.decay.mask is not None:
+            args += f", mask={getattr(self.decay.mask, '__name__', self.decay.mask)!r}"
+        if self.groups:
+            args += f", groups=<{len(self.groups)}>"
         return f"{self.name}({args})"
 
     def init(self, params):
         """The initial state for ``params`` (an ndarray, or a dict of ndarrays); ``step`` is 0."""
         return self._init(_tree("params", params))
 
-    def _run(self, grads, state, params, apply: bool):
-        params = _tree("params", params)
-        grads = _matching(grads, params)
-        _check_state(state, self.state_type, params)
-        return self._raw(params, grads, state, apply)
+    # ---- hyperparameters per parameter: (lr or schedule, weight decay rate)
+
+    def _per_name(self, names):
+        """``[(lr, wd), ...]`` for each parameter name (None: params is one unnamed array)."""
+        for i, group in enumerate(self.groups):
+            missing = [k for k in group.listed if k not in names]
+            if missing:
+                raise ValueError(f"groups[{i}]['params'] names {missing} that are not parameters; available: {list(names)}")
+        if self.decay is not None and self.decay._listed:
+            unknown = [k for k in self.decay._listed if k not in names]
+            if unknown:
+                raise ValueError(f"mask names {unknown} that are not parameters; available: {list(names)}")
+        out = []
+        for name in names:
+            chosen = [i for i, group in enumerate(self.groups) if name is not None and group.select(name)]
+            if self.groups and name is None:
+                raise TypeError("groups select parameters by name: params must be a dict of named arrays, got an array")
+            if len(chosen) > 1:
+                raise ValueError(f"parameter {name!r} is in groups {chosen}: each parameter may be in one group only")
+            group = self.groups[chosen[0]] if chosen else None
+            lr = self.hyperparams["lr"] if group is None or group.lr is None else group.lr
+            wd = 0.0 if self.decay is None else self.decay.rate_for(name, None if group is None else group.weight_decay)
+            out.append((lr, wd))
+        return out
+
+    # ---- one array: decay, rule, decay
+
+    def _leaf(self, p, g, fields, t, lr, wd, apply):
+        decay = self.decay
+        if decay is not None and not decay.decoupled and _nonzero(wd):
+            g = decay.gradient(g, p, wd)                 # coupled: the rule sees g + lambda theta
+        update, *fields = self._rule(g, *fields, t=t, lr=lr)
+        if decay is not None and decay.decoupled and _nonzero(wd):
+            update = decay.update(update, p, lr, wd)     # decoupled: - lr lambda theta after the rule
+        return _finish(p, update, apply), fields
 
     def _raw(self, params, grads, state, apply):
         t = state.step
-        lr = _lr_at(self.hyperparams["lr"], t)
-        outs = _map(self._leaf, params, grads, state[1:], t=t, lr=lr, apply=apply)
-        return outs[0], self.state_type(t + 1, *outs[1:])
+        if not isinstance(params, dict):
+            ((lr, wd),) = self._per_name([None])
+            out, fields = self._leaf(params, grads, state[1:], t, _lr_at(lr, t), wd, apply)
+            return out, self.state_type(t + 1, *fields)
+        columns = {}
+        for (key, p), (lr, wd) in zip(params.items(), self._per_name(list(params))):
+            leaf_fields = [None if f is None else f[key] for f in state[1:]]
+            columns[key] = self._leaf(p, grads[key], leaf_fields, t, _lr_at(lr, t), wd, apply)
+        out = {key: column[0] for key, column in columns.items()}
+        fields = []
+        for i in range(len(state) - 1):
+            values = {key: column[1][i] for key, column in columns.items()}
+            fields.append(None if all(v is None for v in values.values()) else values)
+        return out, self.state_type(t + 1, *fields)
+
+    def _run(self, grads, state, params, apply: bool):
+        params = _tree("params", params)
+        grads = _matching("grads", grads, params)
+        _check_state(state, self.state_type, params)
+        return self._raw(params, grads, state, apply)
 
     def _raw_step(self, params, grads, state):
         """``step`` without the argument checks, for loops that built params and state themselves."""
         return self._raw(params, grads, state, True)
+
+    def flat_step(self, layout: Layout) -> Callable:
+        r"""``step(theta, grads, state)`` for the flat vectors of ``layout`` (see :class:`Layout`).
+
+        The per-parameter learning rates and decay rates (groups, mask) are expanded once into flat
+        vectors (a plain float where they are all equal), so a step costs one numpy call per
+        operation whatever the number of arrays. ``state`` is ``layout.ravel_state(opt.init(params))``.
+        No argument checks: for training loops that built their vectors themselves.
+        """
+        per_name = self._per_name(layout.names)
+        lrs = [lr for lr, _ in per_name]
+        wds = [wd for _, wd in per_name]
+        wd = _uniform(wds)
+        wd = layout.expand(wds) if wd is None else wd
+        lr = _uniform(lrs)
+        if lr is not None:
+            lr_at = lambda t: lr  # noqa: E731
+        elif not any(callable(v) for v in lrs):
+            vector = layout.expand(lrs)
+            lr_at = lambda t: vector  # noqa: E731
+        elif all(v is lrs[0] for v in lrs):
+            lr_at = lambda t: _lr_at(lrs[0], t)  # noqa: E731
+        else:
+            lr_at = lambda t: layout.expand([_lr_at(v, t) for v in lrs])  # noqa: E731
+
+        def step(theta, grads, state):
+            t = state.step
+            new, fields = self._leaf(theta, grads, state[1:], t, lr_at(t), wd, True)
+            return new, self.state_type(t + 1, *fields)
+
+        return step
 
     def update(self, grads, state, params):
         """``(updates, new_state)`` with ``params + updates`` the new parameters (optax's form)."""
@@ -323,28 +627,45 @@ class Optimizer:
         return self._lookahead(params, state)
 
 
-def _finish(p, direction, apply):
-    """The step's output: the update ``direction`` itself, or (``apply``) ``p + direction``.
+def _nonzero(wd) -> bool:
+    """A decay rate that does something: a vector (only made when rates differ) or a float != 0."""
+    return isinstance(wd, np.ndarray) or wd != 0.0
 
-    ``direction`` is always a fresh array owned by the optimizer, so it may be overwritten.
+
+def _finish(p, update, apply):
+    """The step's output in the dtype of ``p``: the ``update`` itself, or (``apply``) ``p + update``.
+
+    ``update`` is always a fresh array owned by the optimizer, so it may be overwritten.
     """
-    direction = np.asarray(direction)  # arithmetic on 0-d arrays returns numpy scalars
+    update = np.asarray(update)  # arithmetic on 0-d arrays returns numpy scalars
     if apply:
-        return np.add(p, direction, out=direction)
-    return direction
+        update = np.add(p, update, out=update) if update.dtype == p.dtype else p + update
+    return update if update.dtype == p.dtype else update.astype(p.dtype)
+
+
+def with_weight_decay(optimizer: Optimizer, weight_decay: float, *, decoupled: bool = False, mask=None) -> Optimizer:
+    r"""A copy of ``optimizer`` with the :class:`WeightDecay` piece ``(weight_decay, decoupled, mask)``.
+
+    The composable form of the constructors' ``weight_decay`` argument: for example
+    ``with_weight_decay(sgd(0.1, momentum=0.9), 5e-4, decoupled=True)`` is SGD with decoupled decay
+    (SGDW, Loshchilov & Hutter 2019), and ``with_weight_decay(adam(), 1e-2, decoupled=True)`` is
+    ``adamw()``. It replaces the optimizer's own decay.
+    """
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"optimizer must be a course_lib.optim Optimizer, got {type(optimizer).__name__}")
+    decay = WeightDecay(weight_decay, decoupled=decoupled, mask=mask)
+    hyperparams = dict(optimizer.hyperparams, weight_decay=decay.rate)
+    new = Optimizer(optimizer.name, hyperparams, optimizer.state_type, optimizer._init, optimizer._rule,
+                    optimizer._lookahead, decay=decay)
+    new.groups = optimizer.groups
+    return new
 
 
 # --------------------------------------------------------------------------------------------
-# SGD (with momentum, dampening, Nesterov, weight decay)
+# SGD (with momentum, dampening, Nesterov)
 # --------------------------------------------------------------------------------------------
 
-# Arrays at least this large take the fast paths at the end of the sections (same maths, computed
-# block by block with in-place numpy operations: no temporaries, and each block stays in cache).
-_FAST_MIN_SIZE = 1 << 16
-_BLOCK = 1 << 14  # 128 KB of float64 per array and block
-
-
-def sgd(lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0) -> Optimizer:
+def sgd(lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0, *, mask=None, groups=None) -> Optimizer:
     r"""Stochastic gradient descent with momentum, as ``torch.optim.SGD``.
 
     .. math::
@@ -360,62 +681,29 @@ def sgd(lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0) -> Op
     source 003's ``v <- rho v + dx; x -= lr v`` and, with the change of variable
     :math:`\tilde x = x + \rho v`, its Nesterov form (see :func:`nesterov_lookahead`).
 
-    ``lr`` is required (as in torch). State: :class:`SGDState` ``(step, b)``, shapes of params.
+    ``lr`` is required (as in torch). ``mask``: which parameters decay (see :class:`WeightDecay`);
+    ``groups``: per-group ``lr``/``weight_decay`` (see the module docstring).
+    State: :class:`SGDState` ``(step, b)``, shapes of params.
     """
     lr = _learning_rate(lr)
     momentum = _nonnegative("momentum", momentum)
     dampening = _validate.real("dampening", dampening)
     nesterov = _validate.boolean("nesterov", nesterov)
-    weight_decay = _nonnegative("weight_decay", weight_decay)
+    decay = WeightDecay(weight_decay, mask=mask)
     if nesterov and (momentum <= 0 or dampening != 0):
         raise ValueError("nesterov=True requires momentum > 0 and dampening = 0")
 
     def init(params):
         return SGDState(0, _zeros_like(params) if momentum else None)
 
-    def leaf(p, g, b, *, t, lr, apply):
-        if momentum and not nesterov and p.size >= _FAST_MIN_SIZE:
-            return _sgd_momentum_fast(p, g, b, t, lr, momentum, dampening, weight_decay, apply)
-        if weight_decay:
-            g = g + weight_decay * p
+    def rule(g, b, *, t, lr):
         if momentum:
             b = g.copy() if t == 0 else momentum * b + (1.0 - dampening) * g
             g = g + momentum * b if nesterov else b
-        return _finish(p, -lr * g, apply), b
+        return -lr * g, b
 
     return Optimizer("sgd", dict(lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
-                                 weight_decay=weight_decay), SGDState, init, leaf)
-
-
-def _blocks(n):
-    """Slices of ``_BLOCK`` elements covering range(n)."""
-    return (slice(start, min(start + _BLOCK, n)) for start in range(0, n, _BLOCK))
-
-
-def _flat(*arrays):
-    return [None if a is None else a.reshape(-1) for a in arrays]
-
-
-def _sgd_momentum_fast(p, g, b, t, lr, momentum, dampening, weight_decay, apply):
-    """:func:`sgd`'s momentum step, block by block with in-place work on fresh arrays.
-
-    Same arithmetic as the readable path (so the same numbers); the blocks keep each pass in cache.
-    """
-    if weight_decay:
-        g = g + weight_decay * p
-    shape = p.shape
-    p, g, b = _flat(p, g, b)
-    new_b, out = np.empty_like(p), np.empty_like(p)
-    for k in _blocks(p.size):
-        if t == 0:
-            np.copyto(new_b[k], g[k])                                 # b_1 = g_1
-        else:
-            np.multiply(b[k], momentum, out=new_b[k])                 # b = mu b + (1 - tau) g
-            new_b[k] += g[k] if dampening == 0 else (1.0 - dampening) * g[k]
-        np.multiply(new_b[k], -lr, out=out[k])                        # -lr b
-        if apply:
-            out[k] += p[k]
-    return out.reshape(shape), new_b.reshape(shape)
+                                 weight_decay=decay.rate), SGDState, init, rule, decay=decay, groups=groups)
 
 
 # --------------------------------------------------------------------------------------------
@@ -433,7 +721,7 @@ def _denominator(v, eps, eps_inside_sqrt, out=None):
 
 
 def adagrad(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10,
-            *, eps_inside_sqrt=False) -> Optimizer:
+            *, eps_inside_sqrt=False, mask=None, groups=None) -> Optimizer:
     r"""AdaGrad (Duchi et al. 2011), as ``torch.optim.Adagrad``.
 
     .. math::
@@ -450,7 +738,7 @@ def adagrad(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0
     """
     lr = _learning_rate(lr)
     lr_decay = _nonnegative("lr_decay", lr_decay)
-    weight_decay = _nonnegative("weight_decay", weight_decay)
+    decay = WeightDecay(weight_decay, mask=mask)
     initial_accumulator_value = _nonnegative("initial_accumulator_value", initial_accumulator_value)
     eps = _nonnegative("eps", eps)
     eps_inside_sqrt = _validate.boolean("eps_inside_sqrt", eps_inside_sqrt)
@@ -458,16 +746,15 @@ def adagrad(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0
     def init(params):
         return AdagradState(0, _zeros_like(params, initial_accumulator_value))
 
-    def leaf(p, g, r, *, t, lr, apply):
-        if weight_decay:
-            g = g + weight_decay * p
+    def rule(g, r, *, t, lr):
         clr = lr / (1.0 + t * lr_decay)          # t steps taken before this one
         r = r + g * g                             # running sum of g^2
-        return _finish(p, -clr * g / _denominator(r, eps, eps_inside_sqrt), apply), r
+        return -clr * g / _denominator(r, eps, eps_inside_sqrt), r
 
-    return Optimizer("adagrad", dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+    return Optimizer("adagrad", dict(lr=lr, lr_decay=lr_decay, weight_decay=decay.rate,
                                      initial_accumulator_value=initial_accumulator_value, eps=eps,
-                                     eps_inside_sqrt=eps_inside_sqrt), AdagradState, init, leaf)
+                                     eps_inside_sqrt=eps_inside_sqrt), AdagradState, init, rule,
+                     decay=decay, groups=groups)
 
 
 # --------------------------------------------------------------------------------------------
@@ -475,7 +762,7 @@ def adagrad(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0
 # --------------------------------------------------------------------------------------------
 
 def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
-            *, eps_inside_sqrt=False) -> Optimizer:
+            *, eps_inside_sqrt=False, mask=None, groups=None) -> Optimizer:
     r"""RMSProp (Tieleman & Hinton 2012), as ``torch.optim.RMSprop``.
 
     .. math::
@@ -496,7 +783,7 @@ def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, cente
     lr = _learning_rate(lr)
     alpha = _decay_rate("alpha", alpha)
     eps = _nonnegative("eps", eps)
-    weight_decay = _nonnegative("weight_decay", weight_decay)
+    decay = WeightDecay(weight_decay, mask=mask)
     momentum = _nonnegative("momentum", momentum)
     centered = _validate.boolean("centered", centered)
     eps_inside_sqrt = _validate.boolean("eps_inside_sqrt", eps_inside_sqrt)
@@ -505,9 +792,7 @@ def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, cente
         zeros = lambda: _zeros_like(params)  # noqa: E731
         return RMSpropState(0, zeros(), zeros() if centered else None, zeros() if momentum > 0 else None)
 
-    def leaf(p, g, v, g_avg, b, *, t, lr, apply):
-        if weight_decay:
-            g = g + weight_decay * p
+    def rule(g, v, g_avg, b, *, t, lr):
         v = ewma_update(v, g * g, alpha)                   # EWMA of g^2
         if centered:
             g_avg = ewma_update(g_avg, g, alpha)           # EWMA of g
@@ -517,11 +802,12 @@ def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, cente
         scaled = g / _denominator(s, eps, eps_inside_sqrt)
         if momentum > 0:
             b = momentum * b + scaled
-            return _finish(p, -lr * b, apply), v, g_avg, b
-        return _finish(p, -lr * scaled, apply), v, g_avg, b
+            return -lr * b, v, g_avg, b
+        return -lr * scaled, v, g_avg, b
 
-    return Optimizer("rmsprop", dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                                     centered=centered, eps_inside_sqrt=eps_inside_sqrt), RMSpropState, init, leaf)
+    return Optimizer("rmsprop", dict(lr=lr, alpha=alpha, eps=eps, weight_decay=decay.rate, momentum=momentum,
+                                     centered=centered, eps_inside_sqrt=eps_inside_sqrt), RMSpropState, init, rule,
+                     decay=decay, groups=groups)
 
 
 def appendix_b_adadelta(lr, gamma=0.9, eps=1e-8) -> Optimizer:
@@ -546,7 +832,7 @@ def appendix_b_adadelta(lr, gamma=0.9, eps=1e-8) -> Optimizer:
 # Adadelta (Zeiler 2012)
 # --------------------------------------------------------------------------------------------
 
-def adadelta(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0) -> Optimizer:
+def adadelta(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, *, mask=None, groups=None) -> Optimizer:
     r"""Adadelta (Zeiler 2012), as ``torch.optim.Adadelta``.
 
     .. math::
@@ -566,20 +852,19 @@ def adadelta(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0) -> Optimizer:
     lr = _learning_rate(lr)
     rho = _decay_rate("rho", rho)
     eps = _nonnegative("eps", eps)
-    weight_decay = _nonnegative("weight_decay", weight_decay)
+    decay = WeightDecay(weight_decay, mask=mask)
 
     def init(params):
         return AdadeltaState(0, _zeros_like(params), _zeros_like(params))
 
-    def leaf(p, g, v, u, *, t, lr, apply):
-        if weight_decay:
-            g = g + weight_decay * p
+    def rule(g, v, u, *, t, lr):
         v = ewma_update(v, g * g, rho)                      # EWMA of g^2
         delta = np.sqrt(u + eps) / np.sqrt(v + eps) * g
         u = ewma_update(u, delta * delta, rho)              # EWMA of the squared steps
-        return _finish(p, -lr * delta, apply), v, u
+        return -lr * delta, v, u
 
-    return Optimizer("adadelta", dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay), AdadeltaState, init, leaf)
+    return Optimizer("adadelta", dict(lr=lr, rho=rho, eps=eps, weight_decay=decay.rate), AdadeltaState, init, rule,
+                     decay=decay, groups=groups)
 
 
 # --------------------------------------------------------------------------------------------
@@ -593,42 +878,37 @@ def _betas(betas):
             _validate.real("betas[1]", betas[1], low=0.0, high=1.0, high_open=True))
 
 
-def _adam_like(name, lr, betas, eps, weight_decay, amsgrad, eps_inside_sqrt, decoupled) -> Optimizer:
+def _adam_like(name, lr, betas, eps, weight_decay, amsgrad, eps_inside_sqrt, decoupled, mask, groups) -> Optimizer:
     lr = _learning_rate(lr)
     beta1, beta2 = _betas(betas)
     eps = _nonnegative("eps", eps)
-    weight_decay = _nonnegative("weight_decay", weight_decay)
+    decay = WeightDecay(weight_decay, decoupled=decoupled, mask=mask)
     amsgrad = _validate.boolean("amsgrad", amsgrad)
     eps_inside_sqrt = _validate.boolean("eps_inside_sqrt", eps_inside_sqrt)
 
     def init(params):
         return AdamState(0, _zeros_like(params), _zeros_like(params), _zeros_like(params) if amsgrad else None)
 
-    def leaf(p, g, m, v, v_max, *, t, lr, apply):
-        if p.size >= _FAST_MIN_SIZE and not eps_inside_sqrt:
-            return _adam_fast(p, g, m, v, v_max, t + 1, lr, beta1, beta2, eps, weight_decay, decoupled, apply)
+    def rule(g, m, v, v_max, *, t, lr):
         t = t + 1                                            # the number of this step, from 1
-        if weight_decay and not decoupled:
-            g = g + weight_decay * p                         # L2 penalty in the gradient (Adam)
         m = ewma_update(m, g, beta1)                         # an EWMA of g ...
         v = ewma_update(v, g * g, beta2)                     # ... an EWMA of g^2 ...
         if amsgrad:
             v_max = np.maximum(v_max, v)                     # (AMSGrad: never let v shrink)
         m_hat = np.divide(m, 1.0 - beta1**t, out=np.empty_like(m))   # ... and bias correction
         v_hat = np.divide(v_max if amsgrad else v, 1.0 - beta2**t, out=np.empty_like(v))
-        # direction = -lr m_hat / (sqrt(v_hat) + eps), computed in place in the fresh arrays m_hat, v_hat
-        direction = np.multiply(-lr, m_hat, out=m_hat)
-        direction /= _denominator(v_hat, eps, eps_inside_sqrt, out=v_hat)
-        if weight_decay and decoupled:
-            direction -= lr * weight_decay * p               # decoupled decay (AdamW)
-        return _finish(p, direction, apply), m, v, v_max
+        # -lr m_hat / (sqrt(v_hat) + eps), in place in the fresh arrays m_hat and v_hat
+        update = np.multiply(-lr, m_hat, out=m_hat)
+        update /= _denominator(v_hat, eps, eps_inside_sqrt, out=v_hat)
+        return update, m, v, v_max
 
-    hyperparams = dict(lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+    hyperparams = dict(lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=decay.rate, amsgrad=amsgrad,
                        eps_inside_sqrt=eps_inside_sqrt)
-    return Optimizer(name, hyperparams, AdamState, init, leaf)
+    return Optimizer(name, hyperparams, AdamState, init, rule, decay=decay, groups=groups)
 
 
-def adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, *, eps_inside_sqrt=False) -> Optimizer:
+def adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, *, eps_inside_sqrt=False,
+         decoupled_weight_decay=False, mask=None, groups=None) -> Optimizer:
     r"""Adam (Kingma & Ba 2015), as ``torch.optim.Adam``: an EWMA of g, an EWMA of g², bias correction.
 
     .. math::
@@ -643,12 +923,15 @@ def adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
     :math:`\hat v = g^2`, so every weight moves by :math:`\eta\,\mathrm{sign}(g)` (up to epsilon).
     Source 002 writes :math:`\eta/\sqrt{\hat v + \varepsilon}` (``eps_inside_sqrt=True``); source 003
     (and torch) :math:`\hat m/(\sqrt{\hat v} + \epsilon)`; source 001 omits epsilon.
+    ``decoupled_weight_decay=True`` (torch's keyword) is :func:`adamw`.
     State: :class:`AdamState` ``(step, m, v, v_max)``.
     """
-    return _adam_like("adam", lr, betas, eps, weight_decay, amsgrad, eps_inside_sqrt, decoupled=False)
+    decoupled = _validate.boolean("decoupled_weight_decay", decoupled_weight_decay)
+    return _adam_like("adam", lr, betas, eps, weight_decay, amsgrad, eps_inside_sqrt, decoupled, mask, groups)
 
 
-def adamw(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *, eps_inside_sqrt=False) -> Optimizer:
+def adamw(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *, eps_inside_sqrt=False,
+          mask=None, groups=None) -> Optimizer:
     r"""AdamW (Loshchilov & Hutter 2019), as ``torch.optim.AdamW``: Adam with decoupled weight decay.
 
     .. math::
@@ -659,60 +942,22 @@ def adamw(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=Fals
     the decay does not pass through the adaptive scaling, so every weight shrinks by the same
     factor :math:`1 - \eta\lambda` per step. State: :class:`AdamState`.
     """
-    return _adam_like("adamw", lr, betas, eps, weight_decay, amsgrad, eps_inside_sqrt, decoupled=True)
-
-
-def _adam_fast(p, g, m, v, v_max, t, lr, beta1, beta2, eps, weight_decay, decoupled, apply):
-    """:func:`adam`'s step, block by block with in-place work on fresh arrays: same maths, no temporaries.
-
-    The EWMAs are written as :math:`m + (1-\\beta)(g - m)` (torch's ``lerp``), and
-    :math:`\\hat m/(\\sqrt{\\hat v}+\\epsilon) = m/(\\sqrt v + \\epsilon\\sqrt{1-\\beta_2^t})\\cdot
-    \\sqrt{1-\\beta_2^t}/(1-\\beta_1^t)`.
-    """
-    if weight_decay and not decoupled:
-        g = g + weight_decay * p
-    shape = p.shape
-    p, g, m, v, v_max = _flat(p, g, m, v, v_max)
-    new_m, new_v, out = np.empty_like(p), np.empty_like(p), np.empty_like(p)
-    new_v_max = None if v_max is None else np.empty_like(p)
-    bc1, bc2_sqrt = 1.0 - beta1**t, (1.0 - beta2**t) ** 0.5
-    scale, eps_scaled = -lr * bc2_sqrt / bc1, eps * bc2_sqrt
-    for k in _blocks(p.size):
-        mk, vk, ok = new_m[k], new_v[k], out[k]
-        np.subtract(g[k], m[k], out=mk)           # m + (1 - beta1)(g - m): the EWMA of g
-        mk *= 1.0 - beta1
-        mk += m[k]
-        np.multiply(g[k], g[k], out=vk)           # v + (1 - beta2)(g^2 - v): the EWMA of g^2
-        vk -= v[k]
-        vk *= 1.0 - beta2
-        vk += v[k]
-        if v_max is not None:
-            vk = np.maximum(v_max[k], vk, out=new_v_max[k])
-        np.sqrt(vk, out=ok)                       # scale * m / (sqrt(v) + eps * sqrt(bc2))
-        ok += eps_scaled
-        np.divide(mk, ok, out=ok)
-        ok *= scale
-        if weight_decay and decoupled:
-            ok -= (lr * weight_decay) * p[k]
-        if apply:
-            ok += p[k]
-    reshape = lambda a: None if a is None else a.reshape(shape)  # noqa: E731
-    return reshape(out), reshape(new_m), reshape(new_v), reshape(new_v_max)
+    return _adam_like("adamw", lr, betas, eps, weight_decay, amsgrad, eps_inside_sqrt, True, mask, groups)
 
 
 # --------------------------------------------------------------------------------------------
 # The sources' other formulations of momentum
 # --------------------------------------------------------------------------------------------
 
-def _velocity_method(name, lr, momentum_name, momentum, leaf, lookahead=None, *, closed=False) -> Optimizer:
+def _velocity_method(name, lr, momentum_name, momentum, rule, lookahead=None) -> Optimizer:
     lr = _learning_rate(lr)
-    momentum = _decay_rate(momentum_name, momentum, closed=closed)
+    momentum = _decay_rate(momentum_name, momentum)
 
     def init(params):
         return VelocityState(0, _zeros_like(params))
 
     return Optimizer(name, {"lr": lr, momentum_name: momentum}, VelocityState, init,
-                     lambda p, g, v, *, t, lr, apply: leaf(p, g, v, lr, momentum, apply),
+                     lambda g, v, *, t, lr: rule(g, v, lr, momentum),
                      None if lookahead is None else (lambda params, state: lookahead(params, state, momentum)))
 
 
@@ -728,11 +973,11 @@ def momentum_scaled(lr, momentum=0.9) -> Optimizer:
     schedule they differ: here V remembers the old, larger learning rates. On a constant gradient
     V tends to :math:`\epsilon g/(1-\alpha)`: the "maximum acceleration" :math:`1/(1-\alpha)` (000).
     """
-    def leaf(p, g, v, lr, momentum, apply):
+    def rule(g, v, lr, momentum):
         v = momentum * v + lr * g
-        return _finish(p, -v, apply), v
+        return -v, v
 
-    return _velocity_method("momentum_scaled", lr, "momentum", momentum, leaf)
+    return _velocity_method("momentum_scaled", lr, "momentum", momentum, rule)
 
 
 def momentum_ewma(lr, rho=0.9) -> Optimizer:
@@ -747,11 +992,11 @@ def momentum_ewma(lr, rho=0.9) -> Optimizer:
     momentum=rho)``. Not equal to ``sgd(lr=eps, momentum=rho, dampening=rho)``, whose first buffer is
     :math:`g_1` rather than :math:`(1-\rho) g_1`. No bias correction (001: "it does catch up quick").
     """
-    def leaf(p, g, v, lr, rho, apply):
+    def rule(g, v, lr, rho):
         v = ewma_update(v, g, rho)                     # EWMA of g
-        return _finish(p, -lr * v, apply), v
+        return -lr * v, v
 
-    return _velocity_method("momentum_ewma", lr, "rho", rho, leaf)
+    return _velocity_method("momentum_ewma", lr, "rho", rho, rule)
 
 
 def momentum_velocity(lr, momentum=0.9) -> Optimizer:
@@ -764,11 +1009,11 @@ def momentum_velocity(lr, momentum=0.9) -> Optimizer:
     :math:`v = -\alpha b` for torch's buffer b: exactly ``sgd(lr, momentum)`` with a constant lr
     (source 003: "they are equivalent - give same sequence of x").
     """
-    def leaf(p, g, v, lr, momentum, apply):
+    def rule(g, v, lr, momentum):
         v = momentum * v - lr * g
-        return _finish(p, v.copy(), apply), v
+        return v.copy(), v
 
-    return _velocity_method("momentum_velocity", lr, "momentum", momentum, leaf)
+    return _velocity_method("momentum_velocity", lr, "momentum", momentum, rule)
 
 
 def nesterov_lookahead(lr, momentum=0.9) -> Optimizer:
@@ -784,14 +1029,14 @@ def nesterov_lookahead(lr, momentum=0.9) -> Optimizer:
     ``sgd(lr, momentum, nesterov=True)`` (source 003's change of variables): with a constant lr the
     torch iterates are exactly the look-ahead points :math:`\theta_t + \beta v_t` of this one.
     """
-    def leaf(p, g, v, lr, momentum, apply):
+    def rule(g, v, lr, momentum):
         v = momentum * v - lr * g
-        return _finish(p, v.copy(), apply), v
+        return v.copy(), v
 
     def lookahead(params, state, momentum):
         return apply_updates(params, _scale(state.v, momentum))
 
-    return _velocity_method("nesterov_lookahead", lr, "momentum", momentum, leaf, lookahead)
+    return _velocity_method("nesterov_lookahead", lr, "momentum", momentum, rule, lookahead)
 
 
 def _scale(tree, factor):
@@ -821,13 +1066,13 @@ def rmsprop_nesterov(lr, rho=0.9, momentum=0.9, eps=1e-8) -> Optimizer:
     def init(params):
         return RMSpropNesterovState(0, _zeros_like(params), _zeros_like(params))
 
-    def leaf(p, g, r, v, *, t, lr, apply):
+    def rule(g, r, v, *, t, lr):
         r = ewma_update(r, g * g, rho)                      # EWMA of g^2
         v = momentum * v - lr * g / (np.sqrt(r) + eps)
-        return _finish(p, v.copy(), apply), r, v
+        return v.copy(), r, v
 
     def lookahead(params, state):
         return apply_updates(params, _scale(state.v, momentum))
 
     return Optimizer("rmsprop_nesterov", dict(lr=lr, rho=rho, momentum=momentum, eps=eps),
-                     RMSpropNesterovState, init, leaf, lookahead)
+                     RMSpropNesterovState, init, rule, lookahead)

@@ -39,3 +39,50 @@ COLORS = {
 def use_book_style() -> None:
     """Apply :data:`STYLE` globally (chapters call this once, in their first code cell)."""
     matplotlib.rcParams.update(STYLE)
+
+
+class Progress:
+    """A training-progress hook for ``course_lib.train.train(..., hooks=[Progress()])``.
+
+    After each epoch it shows the epoch and the latest losses/accuracies (never timings, so stored
+    outputs are reproducible): an ipywidgets bar in a notebook, one plain-text line per epoch
+    elsewhere. ``kind`` is ``"widget"``, ``"text"`` or ``"auto"`` (widget in a Jupyter kernel).
+    """
+
+    def __init__(self, kind: str = "auto"):
+        if kind not in ("auto", "widget", "text"):
+            raise ValueError(f"kind must be 'auto', 'widget' or 'text', got {kind!r}")
+        self.kind = ("widget" if _in_notebook() else "text") if kind == "auto" else kind
+        self.bar = self.label = None
+
+    def on_epoch(self, info):
+        history = info.history
+        message = f"train loss {history.train_loss[-1]:.4f}  train acc {history.train_acc[-1]:.4f}"
+        if history.val_loss:
+            message += f"  val loss {history.val_loss[-1]:.4f}  val acc {history.val_acc[-1]:.4f}"
+        self.update(info.epoch, info.epochs, message)
+
+    def update(self, epoch: int, total: int, message: str):
+        """Show ``epoch``/``total`` and ``message``."""
+        if self.kind == "text":
+            print(f"epoch {epoch}/{total}  {message}", flush=True)
+            return
+        if self.bar is None:
+            import ipywidgets
+            from IPython.display import display
+
+            self.bar = ipywidgets.IntProgress(value=0, min=0, max=total, description="epoch")
+            self.label = ipywidgets.Label(value="")
+            display(ipywidgets.HBox([self.bar, self.label]))
+        self.bar.max = total
+        self.bar.value = epoch
+        self.label.value = f"{epoch}/{total}  {message}"
+
+
+def _in_notebook() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})

@@ -6,6 +6,10 @@ r"""Regularization (chapter "Regularization"), following source 004 and Goodfell
   not the biases unless asked. Under plain SGD the L2 penalty *is* weight decay,
   :math:`w \leftarrow w - \eta(g + \lambda w) = (1-\eta\lambda)w - \eta g`; under Adam it is not,
   because :math:`\lambda w` then passes through the adaptive scaling: decoupled decay is AdamW.
+  The decay itself (coupled or decoupled, with a mask) is one piece of the optimizers,
+  :class:`course_lib.optim.WeightDecay`; the default selection here, "weights", is its mask
+  :func:`course_lib.optim.weights_only`.
+- The max-norm constraint (Srivastava et al. 2014): :func:`max_norm`.
 - Noise injection on inputs, hidden units (:class:`GaussianNoise`) or weights (:func:`perturb_weights`).
 - Bagging: models trained on bootstrap samples, predictions averaged.
 - Early stopping: the meta-algorithm of source 004 (Goodfellow Alg. 7.1), and the two ways of
@@ -21,8 +25,8 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from course_lib import _validate
-from course_lib.init import generator
 from course_lib.nn import Layer, softmax, _check_mode
+from course_lib.optim import weights_only
 
 __all__ = [
     "l2_penalty",
@@ -30,6 +34,7 @@ __all__ = [
     "L2",
     "L1",
     "select",
+    "max_norm",
     "gaussian_noise",
     "GaussianNoise",
     "perturb_weights",
@@ -48,17 +53,22 @@ def select(params: dict, apply_to="weights") -> list[str]:
     """The names a penalty applies to.
 
     ``"weights"``: names ending in ``"weight"`` (``"0.weight"``, not biases nor batch norm's
-    gamma/beta); ``"all"``: every parameter (what torch's ``weight_decay`` does); or an iterable
-    of names.
+    gamma/beta: the mask :func:`course_lib.optim.weights_only`); ``"all"``: every parameter (what
+    torch's ``weight_decay`` does); a callable ``name -> bool`` (an optimizer's ``mask``); or an
+    iterable of names.
     """
     if not isinstance(params, dict):
         raise TypeError(f"params must be a dict of arrays, got {type(params).__name__}")
+    if isinstance(apply_to, str) and apply_to not in ("weights", "all"):
+        raise ValueError(f"apply_to must be 'weights', 'all', a callable or a list of parameter names, got {apply_to!r}")
     if apply_to == "weights":
-        return [k for k in params if k.split(".")[-1] == "weight"]
+        return [k for k in params if weights_only(k)]
     if apply_to == "all":
         return list(params)
-    if isinstance(apply_to, str) or not hasattr(apply_to, "__iter__"):
-        raise ValueError(f"apply_to must be 'weights', 'all' or a list of parameter names, got {apply_to!r}")
+    if callable(apply_to):
+        return [k for k in params if apply_to(k)]
+    if not hasattr(apply_to, "__iter__"):
+        raise TypeError(f"apply_to must be 'weights', 'all', a callable or a list of parameter names, got {apply_to!r}")
     names = list(apply_to)
     missing = [k for k in names if k not in params]
     if missing:
@@ -97,7 +107,9 @@ def l1_penalty(params: dict, lam: float, apply_to="weights"):
 class L2:
     r"""The penalty :math:`\tfrac{\lambda}{2}\|w\|^2` as an object for ``train(..., regularizers=[L2(1e-3)])``.
 
-    ``penalty(params)`` returns ``(value, grads)`` as :func:`l2_penalty`.
+    ``penalty(params)`` returns ``(value, grads)`` as :func:`l2_penalty`. Under SGD this is
+    ``sgd(weight_decay=lam, mask=optim.weights_only)`` (tested); under Adam it is Adam's coupled
+    ``weight_decay``, not AdamW's.
     """
 
     def __init__(self, lam: float, apply_to="weights"):
@@ -111,8 +123,17 @@ class L2:
         return f"L2(lam={self.lam}, apply_to={self.apply_to!r})"
 
 
-class L1(L2):
-    r"""The penalty :math:`\lambda\|w\|_1`; ``penalty(params)`` returns ``(value, grads)`` as :func:`l1_penalty`."""
+class L1:
+    r"""The penalty :math:`\lambda\|w\|_1` as an object for ``train(..., regularizers=[L1(1e-4)])``.
+
+    ``penalty(params)`` returns ``(value, grads)`` as :func:`l1_penalty`. No optimizer's weight decay
+    equals it: its gradient :math:`\lambda\operatorname{sign}(w)` has the same size for every weight,
+    which drives small weights to exactly zero (sparsity) where L2 only shrinks them.
+    """
+
+    def __init__(self, lam: float, apply_to="weights"):
+        self.lam = _validate.real("lam", lam, low=0.0)
+        self.apply_to = apply_to
 
     def penalty(self, params):
         return l1_penalty(params, self.lam, self.apply_to)
@@ -121,11 +142,37 @@ class L1(L2):
         return f"L1(lam={self.lam}, apply_to={self.apply_to!r})"
 
 
+def max_norm(params: dict, c: float, apply_to="weights") -> dict:
+    r"""The max-norm constraint of Srivastava et al. (2014): each unit's incoming weight vector
+    projected onto the ball :math:`\|w\|_2 \le c`.
+
+    For a weight matrix W of shape (out, in) (torch's layout) row j holds the weights into unit j:
+
+    .. math:: w_j \leftarrow w_j \cdot \min\Big(1, \frac{c}{\|w_j\|_2}\Big)
+
+    (unchanged inside the ball, scaled onto its surface outside). Applied after each optimizer step
+    (``train(..., max_norm=c)``); Srivastava et al. use c between 3 and 4 with dropout. Only the
+    selected (``apply_to``, default the weights) arrays of two or more axes are constrained; the
+    others are passed through. Returns a new dict; ``params`` is not modified. (torch's
+    ``torch.renorm(w, 2, 0, c)`` does the same with :math:`c/(\|w_j\| + 10^{-7})`.)
+    """
+    c = _validate.real("c", c, low=0.0, low_open=True)
+    names = set(select(params, apply_to))
+    out = {}
+    for key, w in params.items():
+        if key in names and np.ndim(w) >= 2:
+            norms = np.sqrt(np.sum(np.reshape(w, (len(w), -1)) ** 2, axis=1))
+            scale = np.minimum(1.0, c / np.maximum(norms, np.finfo(np.float64).tiny))
+            w = w * scale.reshape((-1,) + (1,) * (np.ndim(w) - 1)).astype(np.asarray(w).dtype)
+        out[key] = w
+    return out
+
+
 def gaussian_noise(x, std: float, rng) -> np.ndarray:
     r"""``x + std * N(0, 1)``, a new array: noise injection on inputs (a form of data augmentation)."""
     std = _validate.real("std", std, low=0.0)
     x = np.asarray(x, dtype=np.float64)
-    return x + std * generator(rng).standard_normal(x.shape)
+    return x + std * _validate.rng("rng", rng).standard_normal(x.shape)
 
 
 class GaussianNoise(Layer):
@@ -138,7 +185,7 @@ class GaussianNoise(Layer):
     def __init__(self, std: float, *, rng):
         super().__init__()
         self.std = _validate.real("std", std, low=0.0)
-        self.rng = generator(rng)
+        self.rng = _validate.rng("rng", rng)
 
     def forward(self, x, mode):
         _check_mode(mode)
@@ -160,7 +207,7 @@ def perturb_weights(params: dict, std: float, rng, apply_to="weights") -> dict:
     parameters. Training evaluates the gradient at the perturbed weights and applies it to the clean
     ones (``train(..., weight_noise=std)``)."""
     std = _validate.real("std", std, low=0.0)
-    rng = generator(rng)
+    rng = _validate.rng("rng", rng)
     names = set(select(params, apply_to))
     return {k: v + std * rng.standard_normal(v.shape) if k in names else v for k, v in params.items()}
 
@@ -173,32 +220,33 @@ def bootstrap_indices(n: int, rng, size: int | None = None) -> np.ndarray:
     """
     n = _validate.integer("n", n, low=1)
     size = n if size is None else _validate.integer("size", size, low=1)
-    return generator(rng).integers(0, n, size=size)
+    return _validate.rng("rng", rng).integers(0, n, size=size)
 
 
-def bagging(fit: Callable, x, y, n_models: int, *, seed=0) -> list:
+def bagging(fit: Callable, x, y, n_models: int, *, rng=0) -> list:
     """Bagging (source 004): ``n_models`` models, model k fitted by ``fit(x_k, y_k, rng_k)`` on its own
     bootstrap sample ``(x_k, y_k)``, with an independent generator ``rng_k`` (for its initial
-    weights, batch order, ...). Returns the list of fitted models; combine with :func:`ensemble_predict`.
+    weights, batch order, ...), spawned from ``rng`` (Generator or int seed). Returns the list of
+    fitted models; combine with :func:`ensemble_predict`.
     """
     if not callable(fit):
-        raise TypeError("fit must be a callable fit(x, y, rng) -> model")
+        raise TypeError(f"fit must be a callable fit(x, y, rng) -> model, got {type(fit).__name__}")
     n_models = _validate.integer("n_models", n_models, low=1)
     x, y = np.asarray(x), np.asarray(y)
     if len(x) != len(y):
         raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
     models = []
-    for rng in generator(seed).spawn(n_models):
-        idx = bootstrap_indices(len(x), rng)
-        models.append(fit(x[idx], y[idx], rng))
+    for stream in _validate.rng("rng", rng).spawn(n_models):
+        idx = bootstrap_indices(len(x), stream)
+        models.append(fit(x[idx], y[idx], stream))
     return models
 
 
 def ensemble_predict(models, x) -> np.ndarray:
     r"""The bagged prediction: the average of the models' class probabilities,
     :math:`\frac1K\sum_k \operatorname{softmax}(f_k(x))` (models run in ``"eval"`` mode). Shape (N, C)."""
-    if not models:
-        raise ValueError("models must be a non-empty list")
+    if isinstance(models, (str, bytes)) or not hasattr(models, "__len__") or len(models) == 0:
+        raise ValueError(f"models must be a non-empty list of models, got {models!r}")
     return np.mean([softmax(model.forward(x, "eval")) for model in models], axis=0)
 
 
@@ -277,8 +325,11 @@ def early_stopping(train_steps: Callable, validation_error: Callable, theta0, *,
     ``max_steps`` (optional) bounds :math:`i`; the source's loop has no such bound and would run
     forever if the validation error kept improving.
     """
-    if not callable(train_steps) or not callable(validation_error):
-        raise TypeError("train_steps and validation_error must be callables")
+    if not callable(train_steps):
+        raise TypeError(f"train_steps must be a callable train_steps(theta, n), got {type(train_steps).__name__}")
+    if not callable(validation_error):
+        raise TypeError(f"validation_error must be a callable validation_error(theta), "
+                        f"got {type(validation_error).__name__}")
     n = _validate.integer("n", n, low=1)
     if max_steps is not None:
         max_steps = _validate.integer("max_steps", max_steps, low=1)
@@ -295,12 +346,18 @@ def early_stopping(train_steps: Callable, validation_error: Callable, theta0, *,
     return EarlyStoppingResult(stopper.best_params, stopper.best_step, stopper.best_error, stopper.step, errors)
 
 
+def _callable(name, value, form):
+    if not callable(value):
+        raise TypeError(f"{name} must be a callable {form}, got {type(value).__name__}")
+
+
 def retrain_for(train_steps_all: Callable, theta0, best_step: int):
     r"""First way to use the validation data afterwards (Goodfellow Alg. 7.2, source 004's "common
     approach"): start again from :math:`\theta_0` and train on *all* the data (training + validation)
     for :math:`i^*` steps, the number early stopping found. ``train_steps_all(theta, n)`` trains on
     all the data. (Whether to keep the number of steps or the number of epochs is a choice: with
     more data an epoch has more steps.)"""
+    _callable("train_steps_all", train_steps_all, "train_steps_all(theta, n)")
     best_step = _validate.integer("best_step", best_step, low=0)
     return train_steps_all(theta0, best_step) if best_step else theta0
 
@@ -314,8 +371,14 @@ def continue_until(train_steps_all: Callable, monitored_loss: Callable, theta_be
     loss at the best step, and monitors the loss on the validation set, which now is part of the
     training data. ``max_steps`` bounds the loop (the target may never be reached).
 
+    With :func:`course_lib.train.train`, ``train_steps_all`` can be a closure that passes the
+    previous call's ``history.state`` back as ``state=``: the optimizer then goes on with its
+    moments and schedule instead of restarting (tests/test_train.py does this).
+
     Returns ``(theta, steps)``.
     """
+    _callable("train_steps_all", train_steps_all, "train_steps_all(theta, n)")
+    _callable("monitored_loss", monitored_loss, "monitored_loss(theta)")
     n = _validate.integer("n", n, low=1)
     max_steps = _validate.integer("max_steps", max_steps, low=1)
     target = _validate.real("target", target)

@@ -6,24 +6,50 @@ One epoch of mini-batch training, as sources 001, 003 and 004 write it::
         forward (mode "train") -> loss;  backward -> gradients (+ regularizer gradients)
         params, state = optimizer.step(params, grads, state)
 
-then the validation loss and accuracy in mode "eval". :func:`train` returns a :class:`History`.
-Everything random (the batch order, augmentation, weight noise) comes from ``seed``; dropout masks
-come from the model's own generators, so a freshly built model plus the same seed reproduces a run
-exactly.
+then the validation loss and accuracy in mode "eval". :func:`train` returns a :class:`History`
+whose ``state`` (a :class:`TrainState`: the optimizer's state, the generator of the batch order,
+the epochs so far) can be passed back as ``state=``: the second call continues the same run, with
+the same Adam moments, the schedule at the right step and the batch order going on, so two calls
+of 5 epochs give exactly the run of one call of 10 (tests/test_train.py).
+
+Everything random in the loop (batch order, augmentation, weight noise) comes from ``rng``;
+dropout masks come from the model's own generators, so a freshly built model plus the same
+``rng`` reproduces a run exactly.
+
+Hooks are objects with an ``on_step(info)`` and/or ``on_epoch(info)`` method (:class:`StepInfo`,
+:class:`EpochInfo`); :class:`WeightEMA` and :class:`LayerStats` are ready ones, and the progress
+display is ``course_lib.plotting.Progress``. The loop itself has no UI code.
 """
 from __future__ import annotations
 
 import contextlib
+import copy
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from course_lib import _validate
-from course_lib.init import generator
+from course_lib.ewma import ewma_update
 from course_lib.nn import BatchNorm1d, CrossEntropyLoss, Sequential
-from course_lib.regularization import EarlyStopping, perturb_weights
+from course_lib.optim import Layout, Optimizer, clip_grad_norm as _clip
+from course_lib.regularization import EarlyStopping, max_norm as _max_norm, perturb_weights
 
-__all__ = ["History", "train", "evaluate", "accuracy", "Progress"]
+__all__ = ["History", "TrainState", "StepInfo", "EpochInfo", "WeightEMA", "LayerStats", "train", "evaluate",
+           "accuracy"]
+
+
+class TrainState(NamedTuple):
+    """What a second :func:`train` call needs to continue the same run.
+
+    ``optimizer``: the optimizer's state over ``model.params`` (a dict per field, as
+    ``optimizer.init(model.params)`` makes it; ``optimizer.step`` is the number of steps so far);
+    ``rng``: the generator of the batch order, augmentation and weight noise, where it stopped;
+    ``epoch``: the epochs trained so far.
+    """
+    optimizer: Any
+    rng: np.random.Generator
+    epoch: int
 
 
 @dataclass
@@ -34,9 +60,10 @@ class History:
     as the batches went by (the data loss, without the penalty, which is in ``penalty``);
     ``batch_loss``: the loss of every mini-batch, one per optimizer step (the noisy SGD curve).
     ``val_loss``/``val_acc``: on the validation set in evaluation mode after the epoch (empty when
-    there is no validation set). ``steps``: the optimizer steps taken. With early stopping,
-    ``best_epoch`` and ``best_step`` (:math:`i^*`) locate the restored parameters, and
-    ``stopped_early`` says whether patience ran out before ``epochs``.
+    there is no validation set). ``steps``: the optimizer steps taken in this call. With early
+    stopping, ``best_epoch`` and ``best_step`` (:math:`i^*`, counted in this call) locate the restored
+    parameters, and ``stopped_early`` says whether patience ran out before ``epochs``. ``state``:
+    the :class:`TrainState` to pass back as ``train(..., state=history.state)``.
     """
 
     train_loss: list = field(default_factory=list)
@@ -49,10 +76,130 @@ class History:
     best_epoch: int | None = None
     best_step: int | None = None
     stopped_early: bool = False
+    state: TrainState | None = field(default=None, compare=False, repr=False)
 
     @property
     def epochs(self) -> int:
         return len(self.train_loss)
+
+
+class StepInfo:
+    """What ``hook.on_step(info)`` sees after an optimizer step.
+
+    ``model``; ``step`` (steps of the run so far, this one included: 1 after the first); ``epoch``
+    (from 1, counting earlier calls); ``batch_loss``; ``params``, ``grads`` (the gradient the
+    optimizer was given: after regularizers and clipping) and ``updates`` (new minus old
+    parameters) as dicts of arrays named like ``model.params``; ``theta``, the new parameters as one
+    flat vector (``layout.unravel(theta)`` is ``params``). The arrays are the loop's own and are
+    never changed afterwards, so a hook may keep them, but must not write into them.
+    """
+
+    def __init__(self, model, step, epoch, batch_loss, layout, theta, grad, old_theta):
+        self.model, self.step, self.epoch, self.batch_loss = model, step, epoch, batch_loss
+        self.layout, self.theta, self._grad, self._old = layout, theta, grad, old_theta
+
+    @property
+    def params(self) -> dict:
+        return self.layout.unravel(self.theta)
+
+    @property
+    def grads(self) -> dict:
+        return self.layout.unravel(self._grad)
+
+    @property
+    def updates(self) -> dict:
+        return self.layout.unravel(self.theta - self._old)
+
+
+class EpochInfo(NamedTuple):
+    """What ``hook.on_epoch(info)`` sees after an epoch (and its validation): ``model``, ``epoch``
+    (from 1, counting earlier calls), ``epochs`` (the last epoch this call will reach), ``step``
+    (steps of the run so far) and the :class:`History` of this call so far."""
+    model: Any
+    epoch: int
+    epochs: int
+    step: int
+    history: History
+
+
+class WeightEMA:
+    r"""A hook keeping an exponential moving average of the weights (Polyak averaging with a window).
+
+    After every step :math:`S_t = \rho S_{t-1} + (1-\rho)\theta_t` with
+    :func:`course_lib.ewma.ewma_update`, the EWMA chapter's primitive applied to the parameter vector.
+    ``bias_correction=True``: :math:`S_0 = 0` and :attr:`params` is :math:`S_t/(1-\rho^t)`;
+    ``False``: the average starts at the first weights seen, :math:`S_1 = \theta_1` (the usual
+    "EMA model"), and :attr:`params` is :math:`S_t`. The buffers (batch norm's running statistics) are
+    not averaged. Evaluate the average with ``model.params = ema.params`` (keep a copy of the
+    training weights first). Passing the same hook to a second ``train`` call continues the average.
+    """
+
+    def __init__(self, rho: float = 0.999, *, bias_correction: bool = True):
+        self.rho = _validate.real("rho", rho, low=0.0, high=1.0, high_open=True)
+        self.bias_correction = _validate.boolean("bias_correction", bias_correction)
+        self.steps = 0
+        self.average = None   # S_t, one flat vector
+        self.layout = None
+
+    def on_step(self, info: StepInfo):
+        if self.average is None:
+            self.layout = info.layout
+            self.average = np.zeros_like(info.theta) if self.bias_correction else info.theta.copy()
+            if not self.bias_correction:
+                self.steps = 1
+                return
+        self.average = ewma_update(self.average, info.theta, self.rho)
+        self.steps += 1
+
+    @property
+    def params(self) -> dict:
+        """The averaged parameters (bias-corrected if asked), new arrays named like ``model.params``."""
+        if self.average is None:
+            raise RuntimeError("WeightEMA has seen no step yet")
+        average = self.average / (1.0 - self.rho**self.steps) if self.bias_correction else self.average.copy()
+        return self.layout.unravel(average)
+
+    def __repr__(self):
+        return f"WeightEMA(rho={self.rho}, bias_correction={self.bias_correction}, steps={self.steps})"
+
+
+class LayerStats:
+    r"""A hook recording, every ``every`` steps, the size of each parameter, its gradient and its update.
+
+    One row per parameter and recorded step, in :attr:`rows`: ``{"step", "name", "weight_norm"
+    (:math:`\|\theta\|_2`), "grad_norm" (:math:`\|g\|_2`), "update_norm" (:math:`\|\Delta\theta\|_2`),
+    "update_ratio" (:math:`\|\Delta\theta\|/\|\theta\|`, the ratio cs231n suggests keeping near 1e-3)}``,
+    and with ``buffers=True`` one row per buffer (``"name"``, ``"mean"``, ``"std"``: batch norm's
+    running statistics). :meth:`series` gives one statistic of one name as an array over the steps.
+    """
+
+    def __init__(self, every: int = 1, *, buffers: bool = False):
+        self.every = _validate.integer("every", every, low=1)
+        self.buffers = _validate.boolean("buffers", buffers)
+        self.rows: list[dict] = []
+
+    def on_step(self, info: StepInfo):
+        if info.step % self.every:
+            return
+        params, grads, updates = info.params, info.grads, info.updates
+        for name, value in params.items():
+            weight_norm = float(np.linalg.norm(value))
+            update_norm = float(np.linalg.norm(updates[name]))
+            self.rows.append({"step": info.step, "name": name, "weight_norm": weight_norm,
+                              "grad_norm": float(np.linalg.norm(grads[name])), "update_norm": update_norm,
+                              "update_ratio": update_norm / weight_norm if weight_norm else float("inf")})
+        if self.buffers:
+            for name, value in info.model.buffers.items():
+                if np.issubdtype(np.asarray(value).dtype, np.floating):
+                    self.rows.append({"step": info.step, "name": name, "mean": float(np.mean(value)),
+                                      "std": float(np.std(value))})
+
+    def series(self, name: str, stat: str) -> np.ndarray:
+        """``stat`` of parameter (or buffer) ``name`` at every recorded step, shape (recorded steps,)."""
+        values = [row[stat] for row in self.rows if row["name"] == name and stat in row]
+        if not values:
+            raise ValueError(f"no recorded {stat!r} for {name!r}; names: {sorted({r['name'] for r in self.rows})}")
+        return np.array(values)
 
 
 def accuracy(logits, y) -> float:
@@ -61,102 +208,51 @@ def accuracy(logits, y) -> float:
 
 
 def evaluate(model, x, y, loss=None, batch_size: int = 1024):
-    """``(loss, accuracy)`` of ``model`` on ``(x, y)`` in evaluation mode (batched, no side effects)."""
-    loss = CrossEntropyLoss() if loss is None else loss
+    """``(loss, accuracy)`` of ``model`` on ``(x, y)`` in evaluation mode, in batches.
+
+    No side effects: evaluation mode changes no parameter and no running statistic, and the caches
+    the forward passes leave in the layers (and in ``loss``) are put back as they were, so an
+    evaluation between a training forward and its backward changes nothing.
+    """
+    if not isinstance(model, Sequential):
+        raise TypeError(f"model must be a course_lib.nn.Sequential, got {type(model).__name__}")
+    batch_size = _validate.integer("batch_size", batch_size, low=1)
+    loss = CrossEntropyLoss() if loss is None else copy.copy(loss)  # a copy: the caller's cache stays
     x, y = np.asarray(x), np.asarray(y)
-    total_loss, correct = 0.0, 0
-    for start in range(0, len(x), batch_size):
-        out = model.forward(x[start:start + batch_size], "eval")
-        total_loss += loss.forward(out, y[start:start + batch_size]) * len(out)
-        correct += int(np.sum(np.argmax(out, axis=1) == y[start:start + batch_size]))
+    if x.ndim != 2 or len(x) != len(y) or len(x) == 0:
+        raise ValueError(f"x must be (N, D) with N = len(y) >= 1, got {x.shape} and {y.shape}")
+    saved = [dict(vars(layer)) for layer in model.layers]
+    try:
+        total_loss, correct = 0.0, 0
+        for start in range(0, len(x), batch_size):
+            out = model.forward(x[start:start + batch_size], "eval")
+            total_loss += loss.forward(out, y[start:start + batch_size]) * len(out)
+            correct += int(np.sum(np.argmax(out, axis=1) == y[start:start + batch_size]))
+    finally:
+        for layer, attributes in zip(model.layers, saved):
+            vars(layer).clear()
+            vars(layer).update(attributes)
     return total_loss / len(x), correct / len(x)
 
 
-class Progress:
-    """A progress bar: an ipywidgets bar in a notebook, else one plain-text line per epoch.
-
-    Shows the epoch and the latest losses/accuracies (never timings, so outputs are reproducible).
-    ``kind`` is ``"widget"``, ``"text"`` or ``"auto"`` (widget in a Jupyter kernel, text otherwise).
-    """
-
-    def __init__(self, total: int, kind: str = "auto"):
-        if kind not in ("auto", "widget", "text"):
-            raise ValueError(f"progress must be True, False, 'auto', 'widget' or 'text', got {kind!r}")
-        if kind == "auto":
-            kind = "widget" if _in_notebook() else "text"
-        self.total, self.kind = total, kind
-        if kind == "widget":
-            import ipywidgets
-            from IPython.display import display
-
-            self.bar = ipywidgets.IntProgress(value=0, min=0, max=total, description="epoch")
-            self.label = ipywidgets.Label(value="")
-            display(ipywidgets.HBox([self.bar, self.label]))
-
-    def update(self, epoch: int, message: str):
-        if self.kind == "widget":
-            self.bar.value = epoch
-            self.label.value = f"{epoch}/{self.total}  {message}"
-        else:
-            print(f"epoch {epoch}/{self.total}  {message}", flush=True)
-
-
-def _in_notebook() -> bool:
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
-
-
-class _Flat:
-    """The model's parameters as one vector, for the optimizer.
-
-    Every update rule of ``course_lib.optim`` acts elementwise, so stepping the concatenation of
-    all parameters is the same computation as stepping the dict ``{"0.weight": ..., ...}``, in one
-    call instead of one per array (tests/test_train.py checks this). ``arrays(theta)`` gives the
-    dict back as views of ``theta``. ``grads()`` and ``set_params(theta)`` do what
-    ``vector(model.grads)`` and ``model.params = arrays(theta)`` do, straight from and to the layers
-    (no dicts built on every step).
-    """
-
-    def __init__(self, model: Sequential):
-        params = model.params
-        self.names = list(params)
-        self.shapes = [params[k].shape for k in self.names]
-        self.ends = np.cumsum([params[k].size for k in self.names]).tolist()
-        self.starts = [0] + self.ends[:-1]
-        self.slots = [(layer, name) for layer in model.layers for name in layer.params]  # in the order of names
-
-    def vector(self, arrays: dict) -> np.ndarray:
-        return np.concatenate([arrays[k].ravel() for k in self.names])
-
-    def arrays(self, theta: np.ndarray) -> dict:
-        return {k: theta[a:b].reshape(shape) for k, shape, a, b in zip(self.names, self.shapes, self.starts, self.ends)}
-
-    def grads(self) -> np.ndarray:
-        return np.concatenate([layer.grads[name].ravel() for layer, name in self.slots])
-
-    def set_params(self, theta: np.ndarray):
-        for (layer, name), shape, a, b in zip(self.slots, self.shapes, self.starts, self.ends):
-            layer.params[name] = theta[a:b].reshape(shape)
-
-
-def _unpack(data):
+def _unpack(data, dtype):
     if isinstance(data, dict):
         data = (data["x_train"], data["y_train"], data.get("x_val"), data.get("y_val"))
     elif hasattr(data, "x_train"):
         data = (data.x_train, data.y_train, getattr(data, "x_val", None), getattr(data, "y_val", None))
     if not isinstance(data, (tuple, list)) or len(data) not in (2, 4):
         raise TypeError("data must be a Split, a dict with x_train/y_train[/x_val/y_val], "
-                        "or a tuple (x_train, y_train[, x_val, y_val])")
-    x_train, y_train = np.asarray(data[0], dtype=np.float64), np.asarray(data[1])
+                        f"or a tuple (x_train, y_train[, x_val, y_val]), got {type(data).__name__}")
+    x_train, y_train = np.asarray(data[0], dtype=dtype), np.asarray(data[1])
     x_val = y_val = None
     if len(data) == 4 and data[2] is not None:
-        x_val, y_val = np.asarray(data[2], dtype=np.float64), np.asarray(data[3])
+        x_val, y_val = np.asarray(data[2], dtype=dtype), np.asarray(data[3])
     if x_train.ndim != 2 or len(x_train) != len(y_train) or len(x_train) == 0:
         raise ValueError(f"x_train must be (N, D) with N = len(y_train) >= 1, got {x_train.shape} and {y_train.shape}")
+    for name, x in (("x_train", x_train), ("x_val", x_val)):
+        if x is not None and not np.all(np.isfinite(x)):
+            rows = np.flatnonzero(~np.all(np.isfinite(x), axis=1))
+            raise ValueError(f"{name} must contain only finite numbers: rows {rows[:5].tolist()} have NaN or inf")
     return x_train, y_train, x_val, y_val
 
 
@@ -174,22 +270,34 @@ def _one_blas_thread():
     return get_cached_controller().limit(limits=1, user_api="blas")
 
 
-def train(model: Sequential, optimizer, data, epochs: int, batch_size: int, *, loss=None,
-          regularizers=(), augment=None, weight_noise: float = 0.0, early_stopping: EarlyStopping | None = None,
-          seed=0, progress=False, drop_last: bool = False) -> History:
+def train(model: Sequential, optimizer: Optimizer, data, epochs: int, batch_size: int, *, state=None, rng=None,
+          hooks=(), clip_grad_norm=None, max_norm=None, dtype=None, loss=None, regularizers=(), augment=None,
+          weight_noise: float = 0.0, early_stopping: EarlyStopping | None = None, drop_last: bool = False) -> History:
     r"""Train ``model`` with mini-batches; return the :class:`History`. The model is updated in place.
 
     Parameters
     ----------
     model : Sequential
-    optimizer : a ``course_lib.optim`` optimizer (``init``/``step``); its ``lr`` may be a schedule
-        (a function of the step count).
+    optimizer : a ``course_lib.optim`` optimizer; its ``lr`` may be a schedule (of the step count of
+        the whole run), its ``mask`` and ``groups`` name parameters as ``model.params`` does.
     data : ``course_lib.data.Split`` (its test part is not used), dict, or tuple
-        ``(x_train, y_train[, x_val, y_val])``; x of shape (N, D).
+        ``(x_train, y_train[, x_val, y_val])``; x of shape (N, D), finite.
     epochs, batch_size : int
         The last batch of an epoch is smaller unless ``drop_last``. In a model with batch norm,
         a last batch of one example is skipped (batch norm cannot train on it) and
         ``batch_size=1`` is an error; without batch norm, ``batch_size=1`` is plain SGD.
+    state : a :class:`TrainState` (``history.state`` of an earlier call on this model and optimizer)
+        to continue that run; None starts a new one (``optimizer.init``).
+    rng : int or Generator for the batch order, augmentation and weight noise (default 0); not
+        with ``state``, which carries its own.
+    hooks : objects with ``on_step(info)`` and/or ``on_epoch(info)`` (:class:`StepInfo`,
+        :class:`EpochInfo`), called in order after every step / epoch.
+    clip_grad_norm : None, or c: the gradient is clipped to global 2-norm c before each step
+        (``course_lib.optim.clip_grad_norm``, torch's ``clip_grad_norm_``).
+    max_norm : None, or c: after each step every unit's incoming weight vector is projected onto
+        :math:`\|w\|_2 \le c` (``course_lib.regularization.max_norm``; Srivastava et al. 2014).
+    dtype : None (keep the model's), ``"float32"`` or ``"float64"``: the parameters, data and
+        optimizer state are cast to it (the model keeps that dtype afterwards).
     loss : a loss object with ``forward(out, y)``/``backward()`` (default ``CrossEntropyLoss``).
     regularizers : objects with ``penalty(params) -> (value, grads)`` (``regularization.L2``, ``L1``),
         added to the loss and its gradients.
@@ -201,25 +309,63 @@ def train(model: Sequential, optimizer, data, epochs: int, batch_size: int, *, l
         evaluated every ``every`` steps (every epoch if ``every`` is None); training stops when it
         has not improved for ``patience`` evaluations, and the model is restored to the best
         parameters (and batch-norm statistics), source 004's :math:`\theta^*`.
-    seed : int or Generator, for the batch order and augmentation.
-    progress : False, True/"auto", "widget" or "text".
 
     numpy's BLAS runs on one thread during training (faster for these small matrices).
     """
     with _one_blas_thread():
-        return _train(model, optimizer, data, epochs, batch_size, loss, regularizers, augment, weight_noise,
-                      early_stopping, seed, progress, drop_last)
+        return _train(model, optimizer, data, epochs, batch_size, state, rng, hooks, clip_grad_norm, max_norm,
+                      dtype, loss, regularizers, augment, weight_noise, early_stopping, drop_last)
 
 
-def _train(model, optimizer, data, epochs, batch_size, loss, regularizers, augment, weight_noise,
-           early_stopping, seed, progress, drop_last):
+def _check_hooks(hooks):
+    if isinstance(hooks, (str, bytes)) or not hasattr(hooks, "__iter__"):
+        raise TypeError(f"hooks must be a list of objects with on_step/on_epoch methods, got {hooks!r}")
+    hooks = list(hooks)
+    for i, hook in enumerate(hooks):
+        if not (callable(getattr(hook, "on_step", None)) or callable(getattr(hook, "on_epoch", None))):
+            raise TypeError(f"hooks[{i}] must have an on_step(info) or on_epoch(info) method, got {hook!r}")
+    return ([h.on_step for h in hooks if callable(getattr(h, "on_step", None))],
+            [h.on_epoch for h in hooks if callable(getattr(h, "on_epoch", None))])
+
+
+def _start(model, optimizer, state, rng, layout, dtype):
+    """The optimizer state (flat), the generator and the epoch count to start from."""
+    if state is None:
+        opt_state = optimizer.init(model.params)
+        return layout.ravel_state(opt_state, dtype), _validate.rng("rng", 0 if rng is None else rng), 0
+    if not isinstance(state, TrainState):
+        raise TypeError(f"state must be the TrainState of an earlier train call (history.state), "
+                        f"got {type(state).__name__}")
+    if rng is not None:
+        raise ValueError("give rng or state, not both: the state carries the generator of the run it continues")
+    if not isinstance(state.optimizer, optimizer.state_type):
+        raise TypeError(f"state.optimizer must be a {optimizer.state_type.__name__} for {optimizer.name}, "
+                        f"got {type(state.optimizer).__name__}")
+    for name, value in zip(state.optimizer._fields[1:], state.optimizer[1:]):
+        if value is not None and (not isinstance(value, dict) or set(value) != set(layout.names)):
+            raise ValueError(f"state.optimizer.{name} must be a dict over the model's parameters {layout.names}")
+    return layout.ravel_state(state.optimizer, dtype), copy.deepcopy(state.rng), state.epoch
+
+
+def _train(model, optimizer, data, epochs, batch_size, state, rng, hooks, clip, max_norm, dtype, loss,
+           regularizers, augment, weight_noise, early_stopping, drop_last):
     if not isinstance(model, Sequential):
         raise TypeError(f"model must be a course_lib.nn.Sequential, got {type(model).__name__}")
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"optimizer must be a course_lib.optim optimizer (optim.adam(...) etc.), "
+                        f"got {type(optimizer).__name__}")
     epochs = _validate.integer("epochs", epochs, low=0)
     batch_size = _validate.integer("batch_size", batch_size, low=1)
     weight_noise = _validate.real("weight_noise", weight_noise, low=0.0)
     drop_last = _validate.boolean("drop_last", drop_last)
-    x_train, y_train, x_val, y_val = _unpack(data)
+    clip = None if clip is None else _validate.real("clip_grad_norm", clip, low=0.0, low_open=True)
+    max_norm = None if max_norm is None else _validate.real("max_norm", max_norm, low=0.0, low_open=True)
+    if dtype is None:
+        dtype = next(iter(model.params.values())).dtype
+    if np.dtype(dtype) not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be None, 'float32' or 'float64', got {dtype!r}")
+    dtype = np.dtype(dtype)
+    x_train, y_train, x_val, y_val = _unpack(data, dtype)
     min_batch = 2 if any(isinstance(layer, BatchNorm1d) for layer in model.layers) else 1
     if batch_size < min_batch:
         raise ValueError("batch_size must be >= 2 for a model with batch norm, got 1")
@@ -227,22 +373,32 @@ def _train(model, optimizer, data, epochs, batch_size, loss, regularizers, augme
     for reg in regularizers:
         if not hasattr(reg, "penalty"):
             raise TypeError(f"regularizers must have a penalty(params) method, got {reg!r}")
+    step_hooks, epoch_hooks = _check_hooks(hooks)
     if early_stopping is not None:
+        if not isinstance(early_stopping, EarlyStopping):
+            raise TypeError(f"early_stopping must be a regularization.EarlyStopping, got {type(early_stopping).__name__}")
         if x_val is None:
             raise ValueError("early_stopping needs validation data (x_val, y_val)")
+
+    layout = Layout(model.params)
+    theta = layout.ravel(model.params, dtype)
+    opt_state, rng, epoch0 = _start(model, optimizer, state, rng, layout, dtype)
+    step = optimizer.flat_step(layout)
+    model.params = layout.unravel(theta)       # the model's arrays: views of theta, in dtype
+    if early_stopping is not None:
         early_stopping.reset(model.state_dict())
-    if progress is True:
-        progress = "auto"
-    bar = Progress(epochs, progress) if progress else None
-    rng = generator(seed)
+
+    def stop_check(n_steps, val_loss, epoch):
+        """Source 004's lines 5-11 after n_steps more steps; True when patience has run out."""
+        if early_stopping.observe(n_steps, val_loss, model.state_dict()):
+            history.best_epoch = epoch
+        return early_stopping.should_stop
 
     history = History()
-    flat = _Flat(model)
-    theta = flat.vector(model.params)
-    state = optimizer.init(theta)
     n = len(x_train)
-    steps_since_check = 0
-    for epoch in range(1, epochs + 1):
+    since_check = 0
+    stop = False
+    for epoch in range(epoch0 + 1, epoch0 + epochs + 1):
         order = rng.permutation(n)
         sum_loss = sum_correct = sum_penalty = 0.0
         seen = 0
@@ -258,25 +414,31 @@ def _train(model, optimizer, data, epochs, batch_size, loss, regularizers, augme
             out = model.forward(xb, "train")
             batch_loss = loss.forward(out, yb)
             model.backward(loss.backward(), input_grad=False)
-            grad = flat.grads()
+            grad = layout.ravel(model.grads, dtype)
             for reg in regularizers:
-                value, reg_grads = reg.penalty(flat.arrays(theta))
+                value, reg_grads = reg.penalty(layout.unravel(theta))
                 sum_penalty += value * len(idx)
-                grad += flat.vector(reg_grads)
-            theta, state = optimizer.step(theta, grad, state)
-            flat.set_params(theta)  # model.params = flat.arrays(theta)
+                grad += layout.ravel(reg_grads, dtype)
+            if clip is not None:
+                grad, _ = _clip(grad, clip)
+            old, (theta, opt_state) = theta, step(theta, grad, opt_state)
+            if max_norm is not None:
+                theta = layout.ravel(_max_norm(layout.unravel(theta), max_norm), dtype)
+            model.params = layout.unravel(theta)
             history.steps += 1
-            steps_since_check += 1
+            since_check += 1
             history.batch_loss.append(batch_loss)
             sum_loss += batch_loss * len(idx)
             sum_correct += np.count_nonzero(out.argmax(axis=1) == yb)
             seen += len(idx)
-            if early_stopping is not None and early_stopping.every == steps_since_check:
-                val_loss, _ = evaluate(model, x_val, y_val, loss)
-                if early_stopping.observe(steps_since_check, val_loss, model.state_dict()):
-                    history.best_epoch = epoch
-                steps_since_check = 0
-                if early_stopping.should_stop:
+            if step_hooks:
+                info = StepInfo(model, opt_state.step, epoch, batch_loss, layout, theta, grad, old)
+                for hook in step_hooks:
+                    hook(info)
+            if early_stopping is not None and early_stopping.every == since_check:
+                stop = stop_check(since_check, evaluate(model, x_val, y_val, loss)[0], epoch)
+                since_check = 0
+                if stop:
                     break
         history.train_loss.append(sum_loss / max(seen, 1))
         history.train_acc.append(sum_correct / max(seen, 1))
@@ -286,18 +448,15 @@ def _train(model, optimizer, data, epochs, batch_size, loss, regularizers, augme
             history.val_loss.append(val_loss)
             history.val_acc.append(val_acc)
             if early_stopping is not None and early_stopping.every is None:
-                if early_stopping.observe(steps_since_check, val_loss, model.state_dict()):
-                    history.best_epoch = epoch
-                steps_since_check = 0
-        if bar is not None:
-            message = f"train loss {history.train_loss[-1]:.4f}  train acc {history.train_acc[-1]:.4f}"
-            if x_val is not None:
-                message += f"  val loss {history.val_loss[-1]:.4f}  val acc {history.val_acc[-1]:.4f}"
-            bar.update(epoch, message)
-        if early_stopping is not None and early_stopping.should_stop:
+                stop = stop_check(since_check, val_loss, epoch)
+                since_check = 0
+        for hook in epoch_hooks:
+            hook(EpochInfo(model, epoch, epoch0 + epochs, opt_state.step, history))
+        if stop:
             history.stopped_early = True
             break
     if early_stopping is not None:
         model.load_state_dict(early_stopping.best_params)
         history.best_step = early_stopping.best_step
+    history.state = TrainState(layout.unravel_state(opt_state), rng, epoch0 + history.epochs)
     return history

@@ -112,36 +112,6 @@ def test_inputs_are_never_modified(make):
         np.testing.assert_equal(after, before)
 
 
-@pytest.mark.parametrize("make", [lambda: optim.sgd(0.1, momentum=0.9, dampening=0.1, weight_decay=0.1),
-                                  lambda: optim.adam(0.1, weight_decay=0.1, amsgrad=True), lambda: optim.adamw(0.1)])
-def test_fast_path_is_the_readable_path_and_mutates_nothing(monkeypatch, make):
-    params = _params()
-    grads = {key: value * 0.5 + 0.1 for key, value in params.items()}
-    slow = make()
-    slow_params, slow_state = params, slow.init(params)
-    for _ in range(4):
-        slow_params, slow_state = slow.step(slow_params, grads, slow_state)
-    monkeypatch.setattr(optim, "_FAST_MIN_SIZE", 0)
-    monkeypatch.setattr(optim, "_BLOCK", 4)
-    fast = make()
-    state = fast.init(params)
-    for _ in range(3):
-        params, state = fast.step(params, grads, state)
-    inputs = (params, grads, state)
-    saved = copy.deepcopy(inputs)
-    updates, _ = fast.update(grads, state, params)
-    params, state = fast.step(params, grads, state)
-    for before, after in zip(saved, inputs):
-        np.testing.assert_equal(after, before)
-    for key in params:
-        np.testing.assert_allclose(params[key], slow_params[key], rtol=1e-14)
-        np.testing.assert_allclose(inputs[0][key] + updates[key], params[key], rtol=1e-15, atol=1e-15)
-    for fast_field, slow_field in zip(state[1:], slow_state[1:]):
-        if slow_field is not None:
-            for key in slow_field:
-                np.testing.assert_allclose(fast_field[key], slow_field[key], rtol=1e-14)
-
-
 @pytest.mark.parametrize("make", ALL_FACTORIES)
 def test_update_plus_params_is_step_and_dict_equals_array(make):
     opt = make()

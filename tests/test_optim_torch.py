@@ -136,10 +136,8 @@ def test_torch_defaults_are_ours():
     (optim.adam, torch.optim.Adam, dict(lr=0.01, weight_decay=0.05, amsgrad=True)),
     (optim.adamw, torch.optim.AdamW, dict(lr=0.01, amsgrad=True)),
 ])
-def test_fast_path_matches_torch_foreach_and_fused(monkeypatch, factory, torch_class, kwargs):
-    """The fused numpy path used for large arrays gives torch's sequence too (and so do torch's variants)."""
-    monkeypatch.setattr(optim, "_FAST_MIN_SIZE", 0)
-    monkeypatch.setattr(optim, "_BLOCK", 5)  # several blocks per array, and a short last one
+def test_matches_torch_foreach_too(factory, torch_class, kwargs):
+    """torch's foreach (multi-tensor) implementation gives the same sequence as its single-tensor one, and ours."""
     grad_fn = _closed_loop_grads()
     mine = ours(factory(**kwargs), grad_fn)
     assert_same_sequence(mine, theirs(torch_class, kwargs, grad_fn, foreach=False))
@@ -211,3 +209,121 @@ def test_sgd_matches_torch_for_any_valid_hyperparameters(lr, momentum, dampening
     kwargs = dict(lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov, weight_decay=weight_decay)
     grad_fn = _open_loop_grads()
     assert_same_sequence(ours(optim.sgd(**kwargs), grad_fn, 30), theirs(torch.optim.SGD, kwargs, grad_fn, 30))
+
+
+# ------------------------------------------------------------------ masks and parameter groups vs torch param_groups
+
+NAMED = {"0.weight": (3, 4), "0.bias": (3,), "1.gamma": (3,), "2.weight": (2, 3)}
+
+
+def _named_run(opt, torch_class, torch_groups, kwargs, steps=STEPS):
+    """Ours on a dict of four named arrays; torch on the same tensors split into ``torch_groups``
+    (lists of names with per-group overrides). Closed loop, as above. Returns both sequences."""
+    rng = np.random.default_rng(5)
+    start = {key: 2.0 + rng.standard_normal(shape) for key, shape in NAMED.items()}
+    scales = {key: rng.uniform(0.2, 2.0, shape) for key, shape in NAMED.items()}
+    centers = {key: rng.uniform(15.0, 25.0, shape) for key, shape in NAMED.items()}
+    noise = [{key: 0.5 * rng.standard_normal(shape) for key, shape in NAMED.items()} for _ in range(steps)]
+
+    def grad_fn(params, t):
+        return {key: scales[key] * (params[key] - centers[key]) + noise[t][key] for key in NAMED}
+
+    params, state, mine = start, opt.init(start), []
+    for t in range(steps):
+        params, state = opt.step(params, grad_fn(params, t), state)
+        mine.append(np.concatenate([params[key].ravel() for key in NAMED]))
+    tensors = {key: torch.tensor(value, requires_grad=True) for key, value in start.items()}
+    groups = [{**overrides, "params": [tensors[k] for k in names]} for names, overrides in torch_groups]
+    reference, out = torch_class(groups, **kwargs, foreach=False), []
+    for t in range(steps):
+        current = {key: p.detach().numpy().copy() for key, p in tensors.items()}
+        for key, grad in grad_fn(current, t).items():
+            tensors[key].grad = torch.tensor(grad)
+        reference.step()
+        out.append(np.concatenate([tensors[key].detach().numpy().ravel() for key in NAMED]))
+    return np.array(mine), np.array(out)
+
+
+MASKED_CASES = [
+    (optim.sgd, torch.optim.SGD, dict(lr=0.02, momentum=0.9, weight_decay=0.05)),
+    (optim.adagrad, torch.optim.Adagrad, dict(lr=0.1, lr_decay=0.01, weight_decay=0.05)),
+    (optim.rmsprop, torch.optim.RMSprop, dict(lr=0.01, momentum=0.5, centered=True, weight_decay=0.05)),
+    (optim.adadelta, torch.optim.Adadelta, dict(lr=0.5, weight_decay=0.05)),
+    (optim.adam, torch.optim.Adam, dict(lr=0.01, weight_decay=0.05, amsgrad=True)),
+    (optim.adamw, torch.optim.AdamW, dict(lr=0.01, weight_decay=0.05)),
+]
+
+
+@pytest.mark.parametrize("factory, torch_class, kwargs", MASKED_CASES, ids=[c[0].__name__ for c in MASKED_CASES])
+@pytest.mark.parametrize("mask", [optim.weights_only, {"0.weight": True, "0.bias": False, "1.gamma": False,
+                                                       "2.weight": True}], ids=["callable", "dict"])
+def test_mask_matches_torch_group_with_weight_decay_zero(factory, torch_class, kwargs, mask):
+    """mask=weights_only is torch's usual two groups: the weights decay, biases and gamma get weight_decay=0."""
+    mine, theirs_ = _named_run(factory(**kwargs, mask=mask), torch_class,
+                               [(["0.weight", "2.weight"], {}), (["0.bias", "1.gamma"], {"weight_decay": 0.0})], kwargs)
+    assert_same_sequence(mine, theirs_)
+    unmasked, _ = _named_run(factory(**kwargs), torch_class, [(list(NAMED), {})], kwargs, steps=20)
+    assert np.max(np.abs(unmasked - mine[:20])) > 1e-6  # the mask changes the run
+
+
+@pytest.mark.parametrize("factory, torch_class, kwargs", MASKED_CASES, ids=[c[0].__name__ for c in MASKED_CASES])
+def test_group_learning_rates_match_torch_param_groups(factory, torch_class, kwargs):
+    """Per-group lr (and weight_decay) as torch's param_groups; the other parameters keep the defaults."""
+    lr = kwargs["lr"]
+    groups = [{"params": lambda name: name.startswith("2."), "lr": 3 * lr},
+              {"params": ["0.bias"], "lr": lr / 2, "weight_decay": 0.0}]
+    mine, theirs_ = _named_run(factory(**kwargs, groups=groups), torch_class,
+                               [(["0.weight", "1.gamma"], {}), (["2.weight"], {"lr": 3 * lr}),
+                                (["0.bias"], {"lr": lr / 2, "weight_decay": 0.0})], kwargs)
+    assert_same_sequence(mine, theirs_)
+
+
+def test_group_schedule_and_mask_together_match_torch():
+    """A group with its own schedule, the rest on a constant lr, biases masked out of AdamW's decay."""
+    schedule = schedules.warmup(schedules.cosine(0.05, total_steps=150), warmup_steps=20)
+    opt = optim.adamw(lr=0.01, weight_decay=0.1, mask=optim.weights_only,
+                      groups=[{"params": ["2.weight"], "lr": schedule}])
+    rng = np.random.default_rng(7)
+    start = {key: 2.0 + rng.standard_normal(shape) for key, shape in NAMED.items()}
+    grads = [{key: rng.standard_normal(shape) for key, shape in NAMED.items()} for _ in range(200)]
+    params, state = start, opt.init(start)
+    tensors = {key: torch.tensor(value, requires_grad=True) for key, value in start.items()}
+    reference = torch.optim.AdamW([{"params": [tensors["0.weight"]]},
+                                   {"params": [tensors["0.bias"], tensors["1.gamma"]], "weight_decay": 0.0},
+                                   {"params": [tensors["2.weight"]]}], lr=0.01, weight_decay=0.1, foreach=False)
+    for t in range(200):
+        reference.param_groups[2]["lr"] = schedule(t)
+        params, state = opt.step(params, grads[t], state)
+        for key, grad in grads[t].items():
+            tensors[key].grad = torch.tensor(grad)
+        reference.step()
+    for key, tensor in tensors.items():
+        np.testing.assert_allclose(params[key], tensor.detach().numpy(), rtol=1e-9)
+
+
+def test_decoupled_weight_decay_keyword_is_torch_adam_s():
+    kwargs = dict(lr=0.01, weight_decay=0.05)
+    grad_fn = _closed_loop_grads()
+    mine = ours(optim.adam(**kwargs, decoupled_weight_decay=True), grad_fn)
+    assert_same_sequence(mine, theirs(torch.optim.Adam, dict(kwargs, decoupled_weight_decay=True), grad_fn, foreach=False))
+    assert_same_sequence(mine, ours(optim.adamw(**kwargs), grad_fn))
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf")])
+@pytest.mark.parametrize("max_norm", [0.5, 1e3])
+def test_clip_grad_norm_is_torch_s(norm_type, max_norm):
+    rng = np.random.default_rng(8)
+    grads = {key: rng.standard_normal(shape) for key, shape in NAMED.items()}
+    clipped, total = optim.clip_grad_norm(grads, max_norm, norm_type)
+    tensors = [torch.zeros(shape, dtype=torch.float64, requires_grad=True) for shape in NAMED.values()]
+    for tensor, grad in zip(tensors, grads.values()):
+        tensor.grad = torch.tensor(grad)
+    torch_total = torch.nn.utils.clip_grad_norm_(tensors, max_norm, norm_type=norm_type, foreach=False)
+    assert total == pytest.approx(float(torch_total), rel=1e-12)
+    for tensor, key in zip(tensors, NAMED):
+        np.testing.assert_allclose(clipped[key], tensor.grad.numpy(), rtol=1e-12)
+    if max_norm < total:  # clipped to the ball (up to torch's 1e-6)
+        flat = np.concatenate([g.ravel() for g in clipped.values()])
+        assert np.linalg.norm(flat, ord=norm_type) == pytest.approx(max_norm, rel=1e-5)
+    for key in NAMED:  # the input is untouched
+        assert not np.shares_memory(clipped[key], grads[key])

@@ -145,7 +145,7 @@ def test_bagging_fits_each_model_on_its_own_bootstrap_sample():
         assert isinstance(rng, np.random.Generator)
         return _Constant(np.array([yb.mean(), 0.0]))
 
-    models = reg.bagging(fit, x, y, 4, seed=0)
+    models = reg.bagging(fit, x, y, 4, rng=0)
     assert len(models) == 4 and len(seen) == 4
     assert all(len(s) == 50 for s in seen) and len({tuple(s) for s in seen}) == 4
     probs = reg.ensemble_predict(models, x[:3])
@@ -219,5 +219,9 @@ def test_using_the_validation_data_afterwards():
 def test_bad_early_stopping_arguments():
     with pytest.raises(ValueError, match="patience"):
         reg.EarlyStopping(0)
-    with pytest.raises(TypeError, match="callables"):
+    with pytest.raises(TypeError, match=r"train_steps must be a callable train_steps\(theta, n\), got NoneType"):
         reg.early_stopping(None, None, 0, n=1, patience=1)
+    with pytest.raises(TypeError, match="validation_error must be a callable"):
+        reg.early_stopping(lambda theta, n: theta, None, 0, n=1, patience=1)
+    with pytest.raises(TypeError, match="monitored_loss must be a callable"):
+        reg.continue_until(lambda theta, n: theta, 3.0, 0.0, 1.0, n=1, max_steps=2)

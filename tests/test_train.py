@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib import augment, data, nn, optim
+from course_lib import augment, data, nn, optim, plotting
 from course_lib.regularization import L2, EarlyStopping
 from course_lib.train import History, evaluate, train
 
@@ -21,7 +21,7 @@ def digits():
 
 def test_digits_network_reaches_95_percent_test_accuracy(digits):
     model = nn.mlp([64, 128, 128, 10], rng=0, batchnorm=True, dropout=0.2)
-    history = train(model, optim.adam(lr=3e-3), digits, epochs=30, batch_size=64, seed=0)
+    history = train(model, optim.adam(lr=3e-3), digits, epochs=30, batch_size=64, rng=0)
     test_loss, test_acc = evaluate(model, digits.x_test, digits.y_test)
     assert test_acc >= 0.95
     assert history.epochs == 30 and len(history.val_acc) == 30
@@ -33,7 +33,7 @@ def test_training_is_reproducible(digits):
     runs = []
     for _ in range(2):
         model = nn.mlp([64, 32, 10], rng=5, batchnorm=True, dropout=0.3)
-        history = train(model, optim.adam(lr=1e-3), digits, epochs=2, batch_size=32, seed=9,
+        history = train(model, optim.adam(lr=1e-3), digits, epochs=2, batch_size=32, rng=9,
                         augment=lambda x, rng: augment.random_augment(x, rng), weight_noise=0.01)
         runs.append((history, model.state_dict()))
     assert runs[0][0] == runs[1][0]
@@ -46,7 +46,7 @@ def test_flat_optimizer_step_equals_the_per_parameter_loop(digits):
     x, y = digits.x_train[:200], digits.y_train[:200]
     model = nn.mlp([64, 16, 10], rng=1, batchnorm=True)
     manual = copy.deepcopy(model)
-    train(model, optim.adam(lr=1e-2, weight_decay=1e-3), (x, y), epochs=2, batch_size=50, seed=4,
+    train(model, optim.adam(lr=1e-2, weight_decay=1e-3), (x, y), epochs=2, batch_size=50, rng=4,
           regularizers=[L2(1e-2)])
     opt, loss = optim.adam(lr=1e-2, weight_decay=1e-3), nn.CrossEntropyLoss()
     state = opt.init(manual.params)
@@ -71,7 +71,7 @@ def test_one_epoch_matches_torch(digits):
     x, y = digits.x_train, digits.y_train
     model = nn.mlp([64, 32, 32, 10], rng=2, batchnorm=True)
     reference = torch_copy(model).train()
-    train(model, optim.adam(lr=1e-3), (x, y), epochs=1, batch_size=64, seed=3)
+    train(model, optim.adam(lr=1e-3), (x, y), epochs=1, batch_size=64, rng=3)
     opt = torch.optim.Adam(reference.parameters(), lr=1e-3)
     order = np.random.default_rng(3).permutation(len(x))
     xt, yt = torch.tensor(x), torch.tensor(y)
@@ -95,7 +95,7 @@ def test_early_stopping_restores_the_best_epoch(digits):
     model = nn.mlp([64, 256, 10], rng=0)
     stopper = EarlyStopping(patience=3)
     history = train(model, optim.adam(lr=1e-2), (x, y, digits.x_val, digits.y_val), epochs=200, batch_size=32,
-                    seed=0, early_stopping=stopper)
+                    rng=0, early_stopping=stopper)
     assert history.stopped_early
     best = int(np.argmin(history.val_loss)) + 1  # first minimum, epochs counted from 1
     assert history.best_epoch == best
@@ -110,7 +110,7 @@ def test_early_stopping_every_n_steps(digits):
     x, y = digits.x_train[:150], digits.y_train[:150]
     model = nn.mlp([64, 256, 10], rng=0)
     history = train(model, optim.adam(lr=1e-2), (x, y, digits.x_val, digits.y_val), epochs=200, batch_size=32,
-                    seed=0, early_stopping=EarlyStopping(patience=4, every=3))
+                    rng=0, early_stopping=EarlyStopping(patience=4, every=3))
     assert history.stopped_early and history.best_step % 3 == 0 and history.steps < 200 * 5
 
 
@@ -140,18 +140,18 @@ def test_penalty_is_recorded_and_shrinks_weights(digits):
 
 def test_text_progress_has_no_timings(digits, capsys):
     model = nn.mlp([64, 8, 10], rng=0)
-    train(model, optim.adam(), digits, epochs=2, batch_size=128, progress="text")
+    train(model, optim.adam(), digits, epochs=2, batch_size=128, hooks=[plotting.Progress("text")])
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2 and lines[0].startswith("epoch 1/2  train loss") and "val acc" in lines[1]
     assert "s/it" not in lines[1] and " ms" not in lines[1]
 
 
-def test_widget_progress_is_an_ipywidgets_bar(digits):
-    from course_lib.train import Progress
-
-    bar = Progress(3, "widget")
-    bar.update(2, "train loss 0.1")
-    assert bar.bar.value == 2 and bar.label.value.startswith("2/3")
+def test_widget_progress_is_an_ipywidgets_bar():
+    bar = plotting.Progress("widget")
+    bar.update(2, 3, "train loss 0.1")
+    assert bar.bar.value == 2 and bar.bar.max == 3 and bar.label.value.startswith("2/3")
+    with pytest.raises(ValueError, match="kind"):
+        plotting.Progress("bar")
 
 
 def test_bad_arguments(digits):
@@ -162,8 +162,20 @@ def test_bad_arguments(digits):
         train(model, optim.adam(), digits, 1, 0)
     with pytest.raises(TypeError, match="data"):
         train(model, optim.adam(), "digits", 1, 32)
-    with pytest.raises(ValueError, match="progress"):
-        train(model, optim.adam(), digits, 1, 32, progress="bar")
+    with pytest.raises(TypeError, match="optimizer must be a course_lib.optim optimizer"):
+        train(model, None, digits, 1, 32)
+    with pytest.raises(TypeError, match=r"hooks\[0\] must have an on_step"):
+        train(model, optim.adam(), digits, 1, 32, hooks=[object()])
+    with pytest.raises(ValueError, match="dtype"):
+        train(model, optim.adam(), digits, 1, 32, dtype="int8")
+    with pytest.raises(ValueError, match="clip_grad_norm"):
+        train(model, optim.adam(), digits, 1, 32, clip_grad_norm=0.0)
+    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
+        train(model, optim.adam(), digits, 1, 32, rng="a")
+    nan_x = digits.x_train.copy()
+    nan_x[3, 5] = np.nan
+    with pytest.raises(ValueError, match=r"x_train must contain only finite numbers: rows \[3\]"):
+        train(model, optim.adam(), (nan_x, digits.y_train), 1, 32)
     assert isinstance(train(model, optim.adam(), digits, 0, 32), History)
     with pytest.raises(ValueError, match="batch norm"):
         train(nn.mlp([64, 8, 10], rng=0, batchnorm=True), optim.adam(), digits, 1, 1)
