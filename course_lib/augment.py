@@ -13,7 +13,6 @@ from __future__ import annotations
 import numpy as np
 
 from course_lib import _validate
-from course_lib.init import generator
 
 __all__ = ["shift", "rotate", "random_augment"]
 
@@ -29,11 +28,11 @@ def _as_images(images, side):
 
 
 def _per_image(name, value, n):
-    value = np.asarray(value, dtype=np.float64)
+    value = _validate.array(name, value)  # finite real numbers
     if value.ndim == 0:
         value = np.full(n, float(value))
-    if value.shape != (n,) or not np.all(np.isfinite(value)):
-        raise ValueError(f"{name} must be a number or a finite array of shape ({n},), got shape {value.shape}")
+    if value.shape != (n,):
+        raise ValueError(f"{name} must be a number or an array of shape ({n},) (one per image), got shape {value.shape}")
     return value
 
 
@@ -92,16 +91,17 @@ def rotate(images, degrees, *, side: int = 8) -> np.ndarray:
 
 def random_augment(images, rng, *, max_shift: int = 1, max_degrees: float = 10.0, side: int = 8) -> np.ndarray:
     """A random rotation in ``[-max_degrees, max_degrees]`` then a random whole-pixel shift in
-    ``{-max_shift, ..., max_shift}`` per image (both uniform), drawn from ``rng``. Same layout out as in.
+    ``{-max_shift, ..., max_shift}`` per image (both uniform), drawn from ``rng`` (a Generator or an
+    int seed). Same layout out as in.
 
     Use as ``train(..., augment=lambda x, rng: random_augment(x, rng))``.
     """
     max_shift = _validate.integer("max_shift", max_shift, low=0)
     max_degrees = _validate.real("max_degrees", max_degrees, low=0.0, high=180.0)
-    rng = generator(rng)
-    images_arr = np.asarray(images)
-    n = len(images_arr)
+    rng = _validate.rng("rng", rng)
+    side = _validate.integer("side", side, low=1)
+    n = len(_as_images(images, side)[0])
     degrees = rng.uniform(-max_degrees, max_degrees, n)
     dy = rng.integers(-max_shift, max_shift + 1, n)
     dx = rng.integers(-max_shift, max_shift + 1, n)
-    return shift(rotate(images_arr, degrees, side=side), dy, dx, side=side)
+    return shift(rotate(images, degrees, side=side), dy, dx, side=side)

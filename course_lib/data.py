@@ -1,8 +1,10 @@
 r"""Data sets and preprocessing (chapter "Initialization and data preprocessing").
 
 - :func:`load_digits`: scikit-learn's 8x8 handwritten digits (1797 images, shipped with the
-  package, no download), split into train/validation/test with a fixed seed.
-- :func:`make_moons`, :func:`make_spirals`: seeded 2-D sets for decision-boundary plots.
+  package, no download), split into train/validation/test by a seeded shuffle.
+- :func:`make_moons`, :func:`make_spirals`: random 2-D sets for decision-boundary plots.
+
+Every random function takes ``rng``: a ``numpy.random.Generator``, or an int seed.
 - :func:`standardize`, :func:`pca`, :func:`whiten`: the preprocessing of sources 000 and 003.
 
 Rows are examples: ``x`` has shape ``(N, D)`` ("each example in a row", source 003).
@@ -25,7 +27,6 @@ from typing import NamedTuple
 import numpy as np
 
 from course_lib import _validate
-from course_lib.init import generator
 
 __all__ = [
     "Split",
@@ -50,12 +51,13 @@ class Split(NamedTuple):
     y_test: np.ndarray
 
 
-def load_digits(*, val_fraction: float = 0.2, test_fraction: float = 0.2, seed: int = 0,
+def load_digits(*, val_fraction: float = 0.2, test_fraction: float = 0.2, rng=0,
                 scale: bool = True) -> Split:
-    """scikit-learn's handwritten digits, split class by class (stratified) with a fixed seed.
+    """scikit-learn's handwritten digits, split class by class (stratified) by a shuffle drawn from ``rng``.
 
-    Each class is shuffled by ``numpy.random.default_rng(seed)`` and cut into test, validation and
-    training parts of the given fractions, so the split is the same on every machine.
+    Each class is shuffled by ``rng`` (a Generator, or an int seed for ``numpy.random.default_rng``)
+    and cut into test, validation and training parts of the given fractions, so the split for a
+    given seed is the same on every machine.
     ``scale=True`` divides the pixel values 0..16 by 16 (to [0, 1]); standardize with the
     *training* statistics afterwards if wanted (:func:`standardize`).
 
@@ -69,12 +71,13 @@ def load_digits(*, val_fraction: float = 0.2, test_fraction: float = 0.2, seed: 
     val_fraction = _validate.real("val_fraction", val_fraction, low=0.0, high=1.0)
     test_fraction = _validate.real("test_fraction", test_fraction, low=0.0, high=1.0)
     if val_fraction + test_fraction >= 1.0:
-        raise ValueError(f"val_fraction + test_fraction must be < 1, got {val_fraction + test_fraction}")
+        raise ValueError(f"val_fraction + test_fraction must be < 1, got {val_fraction} + {test_fraction} "
+                         f"= {val_fraction + test_fraction:g}")
     scale = _validate.boolean("scale", scale)
+    rng = _validate.rng("rng", rng)
     digits = _sk_load_digits()
     x = digits.data.astype(np.float64) / (16.0 if scale else 1.0)
     y = digits.target.astype(np.int64)
-    rng = generator(seed)
     parts = {"train": [], "val": [], "test": []}
     for label in np.unique(y):
         idx = rng.permutation(np.flatnonzero(y == label))
@@ -90,10 +93,11 @@ def load_digits(*, val_fraction: float = 0.2, test_fraction: float = 0.2, seed: 
     return Split(*out)
 
 
-def make_moons(n_samples: int = 200, *, noise: float = 0.1, seed: int = 0):
+def make_moons(n_samples: int = 200, *, noise: float = 0.1, rng=0):
     r"""Two interleaving half circles (as scikit-learn's ``make_moons``), with Gaussian noise.
 
     Class 0: :math:`(\cos t, \sin t)`, class 1: :math:`(1 - \cos t, 1/2 - \sin t)`, :math:`t \in [0, \pi]`.
+    The noise and the order are drawn from ``rng`` (a Generator or an int seed).
 
     Returns
     -------
@@ -101,7 +105,7 @@ def make_moons(n_samples: int = 200, *, noise: float = 0.1, seed: int = 0):
     """
     n_samples = _validate.integer("n_samples", n_samples, low=2)
     noise = _validate.real("noise", noise, low=0.0)
-    rng = generator(seed)
+    rng = _validate.rng("rng", rng)
     n0 = n_samples // 2
     t0 = np.linspace(0.0, np.pi, n0)
     t1 = np.linspace(0.0, np.pi, n_samples - n0)
@@ -112,9 +116,10 @@ def make_moons(n_samples: int = 200, *, noise: float = 0.1, seed: int = 0):
     return x[order], y[order]
 
 
-def make_spirals(n_per_class: int = 100, n_classes: int = 3, *, noise: float = 0.2, seed: int = 0):
+def make_spirals(n_per_class: int = 100, n_classes: int = 3, *, noise: float = 0.2, rng=0):
     r"""The cs231n spirals: class k has points :math:`r(\sin\theta, \cos\theta)`, :math:`r \in [0, 1]`,
     :math:`\theta = 4(k + r) + \text{noise}\cdot\mathcal N(0,1)` (radians). Not linearly separable.
+    The noise and the order are drawn from ``rng`` (a Generator or an int seed).
 
     Returns
     -------
@@ -123,7 +128,7 @@ def make_spirals(n_per_class: int = 100, n_classes: int = 3, *, noise: float = 0
     n_per_class = _validate.integer("n_per_class", n_per_class, low=1)
     n_classes = _validate.integer("n_classes", n_classes, low=2)
     noise = _validate.real("noise", noise, low=0.0)
-    rng = generator(seed)
+    rng = _validate.rng("rng", rng)
     r = np.tile(np.linspace(0.0, 1.0, n_per_class), n_classes)
     y = np.repeat(np.arange(n_classes, dtype=np.int64), n_per_class)
     theta = 4.0 * (y + r) + noise * rng.standard_normal(r.shape)
@@ -137,6 +142,14 @@ def _data(name, x):
     if x.ndim != 2 or x.shape[0] < 1:
         raise ValueError(f"{name} must have shape (N, D) with N >= 1, got {x.shape}")
     return x
+
+
+def _per_feature(name, value, d):
+    """A statistic given by the caller: a number, or one value per feature, as an array of shape (d,)."""
+    value = _validate.array(name, value)
+    if value.shape not in ((), (d,)):
+        raise ValueError(f"{name} must be a number or have shape ({d},) (one value per feature), got shape {value.shape}")
+    return np.broadcast_to(value, (d,)).copy()
 
 
 def standardize(x, mean=None, std=None, *, ddof: int = 0):
@@ -154,14 +167,15 @@ def standardize(x, mean=None, std=None, *, ddof: int = 0):
     """
     x = _data("x", x)
     ddof = _validate.integer("ddof", ddof, low=0, high=x.shape[0] - 1)
-    mean = x.mean(axis=0) if mean is None else _validate.array("mean", mean)
+    mean = x.mean(axis=0) if mean is None else _per_feature("mean", mean, x.shape[1])
     if std is None:
         std = x.std(axis=0, ddof=ddof)
         std = np.where(std > 0, std, 1.0)
     else:
-        std = _validate.array("std", std)
+        std = _per_feature("std", std, x.shape[1])
         if np.any(std <= 0):
-            raise ValueError("std must be > 0 in every feature")
+            raise ValueError(f"std must be > 0 in every feature, got {std[std <= 0][0]:g} "
+                             f"(feature {int(np.argmax(std <= 0))})")
     return (x - mean) / std, mean, std
 
 
@@ -216,7 +230,8 @@ def whiten(x, *, eps: float = 0.0, ddof: int = 0, zca: bool = False):
     p = pca(x, ddof=ddof)
     scale = p.eigenvalues + eps
     if np.any(scale <= 0):
-        raise ValueError("the covariance is singular: pass eps > 0 to whiten")
+        raise ValueError(f"the covariance of x is singular (smallest eigenvalue {p.eigenvalues.min():g}): "
+                         f"pass eps > 0 to whiten, got eps = {eps:g}")
     w = (x - p.mean) @ p.components / np.sqrt(scale)
     if zca:
         w = w @ p.components.T

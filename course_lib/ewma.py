@@ -130,8 +130,9 @@ def running_average(c, gammas) -> np.ndarray:
     gammas = _validate.series("gammas", gammas)
     if gammas.ndim != 1 or len(gammas) != len(c):
         raise ValueError(f"gammas must have shape ({len(c)},) to match c, got {gammas.shape}")
-    if np.any(gammas < 0) or np.any(gammas > 1):
-        raise ValueError("gammas must lie in [0, 1]")
+    bad = (gammas < 0) | (gammas > 1)
+    if np.any(bad):
+        raise ValueError(f"gammas must lie in [0, 1], got {gammas[bad][0]:g} at index {int(np.argmax(bad))}")
     out = np.empty_like(c)
     average = np.zeros_like(c[0])
     for t in range(len(c)):
@@ -179,6 +180,8 @@ def start_up_bias(rho, t) -> np.ndarray:
     """
     rho = _rho(rho)
     steps = np.asarray(t)
-    if not np.issubdtype(steps.dtype, np.integer) or np.any(steps < 1):
+    if not np.issubdtype(steps.dtype, np.integer):
+        raise TypeError(f"t must be an integer (or array of integers) >= 1, got {type(t).__name__} {t!r}")
+    if np.any(steps < 1):
         raise ValueError(f"t must be an integer (or array of integers) >= 1, got {t!r}")
     return rho ** steps.astype(np.float64)

@@ -19,13 +19,20 @@ of :math:`z^2 - (1 + \beta - \alpha\lambda) z + \beta = 0`; the method's rate is
 :math:`\rho` over the eigenvalues. Plain gradient descent is :math:`\beta = 0`,
 :math:`\rho = |1 - \alpha\lambda|`.
 
+Nesterov's momentum (``nesterov=True``) has its own matrix :math:`T_N`, and gradient noise leaves a
+stationary variance per eigen-direction; both are here too, so that the chapters' experiments only
+run things and compare them with this module.
+
 Public names
 ------------
 ``iteration_matrix``, ``spectral_radius``, ``rate``, ``rate_map`` (vectorised, for heatmaps),
 ``converges`` (the region :math:`0 < \alpha\lambda < 2(1+\beta)`, :math:`0 \le \beta < 1`),
+``regime`` (under-, critically, over-damped, sign-flipping, diverging),
 ``critical_momentum`` (:math:`(1 - \sqrt{\alpha\lambda})^2`), ``optimal_gd``, ``optimal_momentum``,
 ``gd_rate`` (:math:`(\kappa-1)/(\kappa+1)`), ``momentum_rate`` (:math:`(\sqrt\kappa-1)/(\sqrt\kappa+1)`),
-``max_acceleration`` (:math:`1/(1-\beta)`, source 000), ``fit_rate`` (measure a rate from errors).
+``max_acceleration`` (:math:`1/(1-\beta)`, source 000), ``fit_rate`` (measure a rate from errors),
+``nesterov_iteration_matrix``, ``nesterov_spectral_radius``, ``stationary_variance`` and
+``noise_floor`` (SGD with gradient noise, with or without momentum).
 """
 from __future__ import annotations
 
@@ -39,6 +46,7 @@ __all__ = [
     "rate",
     "rate_map",
     "converges",
+    "regime",
     "critical_momentum",
     "optimal_gd",
     "optimal_momentum",
@@ -46,6 +54,10 @@ __all__ = [
     "momentum_rate",
     "max_acceleration",
     "fit_rate",
+    "nesterov_iteration_matrix",
+    "nesterov_spectral_radius",
+    "stationary_variance",
+    "noise_floor",
 ]
 
 
@@ -57,11 +69,37 @@ def _positive(name, value) -> float:
     return _validate.real(name, value, low=0.0, low_open=True)
 
 
+def _reject(name, values, bad, allowed):
+    """Raise ``{name} must be {allowed}, got v`` with the first offending entry v of ``values``."""
+    if np.any(bad):
+        raise ValueError(f"{name} must be {allowed}, got {np.broadcast_to(values, np.shape(bad))[bad].flat[0]:g}")
+
+
 def _eigenvalues(eigenvalues) -> np.ndarray:
     lam = np.atleast_1d(_validate.array("eigenvalues", eigenvalues))
-    if lam.ndim != 1 or lam.size == 0 or np.any(lam <= 0):
-        raise ValueError("eigenvalues must be a non-empty list of positive numbers")
+    if lam.ndim != 1 or lam.size == 0:
+        raise ValueError(f"eigenvalues must be a non-empty 1-D list of numbers, got shape {lam.shape}")
+    _reject("eigenvalues", lam, lam <= 0, "> 0")
     return lam
+
+
+def _broadcast(step, momentum, eigenvalue):
+    """``step`` >= 0, ``momentum`` in [0, 1) and a real ``eigenvalue``, as float arrays that broadcast."""
+    alpha = _validate.array("step", step)
+    beta = _validate.array("momentum", momentum)
+    lam = _validate.array("eigenvalue", eigenvalue)
+    _reject("step", alpha, alpha < 0, ">= 0")
+    _reject("momentum", beta, (beta < 0) | (beta >= 1), "in [0, 1)")
+    try:
+        np.broadcast_shapes(alpha.shape, beta.shape, lam.shape)
+    except ValueError:
+        raise ValueError(f"step, momentum and eigenvalue must broadcast together, got shapes "
+                         f"{alpha.shape}, {beta.shape}, {lam.shape}") from None
+    return alpha, beta, lam
+
+
+def _scalar_or_array(out):
+    return float(out) if np.ndim(out) == 0 else out
 
 
 def iteration_matrix(step, momentum, eigenvalue) -> np.ndarray:
@@ -73,14 +111,19 @@ def iteration_matrix(step, momentum, eigenvalue) -> np.ndarray:
     return np.array([[1.0 + beta - alpha * lam, -beta], [1.0, 0.0]])
 
 
-def _radius(alpha, beta, lam):
-    """Spectral radius of T, elementwise over broadcast arrays (no checks)."""
-    trace = 1.0 + beta - alpha * lam
-    disc = trace * trace - 4.0 * beta
+def _companion_radius(a, b):
+    r"""Spectral radius of :math:`\begin{pmatrix} a & -b \\ 1 & 0\end{pmatrix}`, the largest :math:`|z|`
+    with :math:`z^2 - a z + b = 0`, elementwise over broadcast arrays (no checks)."""
+    disc = a * a - 4.0 * b
     root = np.sqrt(np.abs(disc))
-    real_roots = np.maximum(np.abs(trace + root), np.abs(trace - root)) / 2.0
-    # complex pair: |z|^2 = z * conj(z) = beta (the determinant of T)
-    return np.where(disc >= 0, real_roots, np.sqrt(beta))
+    real_roots = np.maximum(np.abs(a + root), np.abs(a - root)) / 2.0
+    # complex pair (then b > 0): |z|^2 = z * conj(z) = b, the determinant
+    return np.where(disc >= 0, real_roots, np.sqrt(np.abs(b)))
+
+
+def _radius(alpha, beta, lam):
+    """Heavy ball's spectral radius: trace 1 + beta - alpha lambda, determinant beta."""
+    return _companion_radius(1.0 + beta - alpha * lam, beta)
 
 
 def spectral_radius(step, momentum, eigenvalue):
@@ -88,15 +131,7 @@ def spectral_radius(step, momentum, eigenvalue):
     shrinks per step (asymptotically). Arguments broadcast (arrays allowed): ``step`` >= 0, ``momentum``
     in [0, 1), ``eigenvalue`` real. Complex roots (:math:`(1+\beta-\alpha\lambda)^2 < 4\beta`, the
     under-damped, oscillating regime) have :math:`|z| = \sqrt\beta`."""
-    alpha = _validate.array("step", step)
-    beta = _validate.array("momentum", momentum)
-    lam = _validate.array("eigenvalue", eigenvalue)
-    if np.any(alpha < 0):
-        raise ValueError("step must be >= 0")
-    if np.any(beta < 0) or np.any(beta >= 1):
-        raise ValueError("momentum must be in [0, 1)")
-    out = _radius(alpha, beta, lam)
-    return float(out) if out.ndim == 0 else out
+    return _scalar_or_array(_radius(*_broadcast(step, momentum, eigenvalue)))
 
 
 def rate(step, momentum, eigenvalues) -> float:
@@ -105,19 +140,20 @@ def rate(step, momentum, eigenvalues) -> float:
     return float(np.max(_radius(_validate.real("step", step, low=0.0), _momentum(momentum), lam)))
 
 
-def rate_map(steps, momenta, eigenvalues) -> np.ndarray:
-    """The rate on a grid: ``out[i, j]`` is ``rate(steps[j], momenta[i], eigenvalues)``.
+def rate_map(step_sizes, momenta, eigenvalues) -> np.ndarray:
+    """The rate on a grid: ``out[i, j]`` is ``rate(step_sizes[j], momenta[i], eigenvalues)``.
 
-    Shapes: steps (S,), momenta (M,) -> (M, S), ready for ``imshow``/``pcolormesh`` with the step on
-    the x axis. Values >= 1 diverge (or do not converge). Vectorised: a 200 x 200 map of a
+    Shapes: step_sizes (S,), momenta (M,) -> (M, S), ready for ``imshow``/``pcolormesh`` with the step
+    size on the x axis. Values >= 1 diverge (or do not converge). Vectorised: a 200 x 200 map of a
     2-eigenvalue quadratic takes about a millisecond.
     """
-    alpha = _validate.array("steps", steps)
+    alpha = _validate.array("step_sizes", step_sizes)
     beta = _validate.array("momenta", momenta)
-    if alpha.ndim != 1 or beta.ndim != 1:
-        raise ValueError("steps and momenta must be 1-D arrays")
-    if np.any(alpha < 0) or np.any(beta < 0) or np.any(beta >= 1):
-        raise ValueError("steps must be >= 0 and momenta in [0, 1)")
+    for name, values in (("step_sizes", alpha), ("momenta", beta)):
+        if values.ndim != 1:
+            raise ValueError(f"{name} must be a 1-D array, got shape {values.shape}")
+    _reject("step_sizes", alpha, alpha < 0, ">= 0")
+    _reject("momenta", beta, (beta < 0) | (beta >= 1), "in [0, 1)")
     lam = _eigenvalues(eigenvalues)
     out = np.zeros((beta.size, alpha.size))
     for value in lam:
@@ -127,22 +163,48 @@ def rate_map(steps, momenta, eigenvalues) -> np.ndarray:
 
 def converges(step, momentum, eigenvalue):
     r"""Whether heavy ball converges along an eigen-direction: :math:`0 < \alpha\lambda < 2(1+\beta)`
-    with :math:`0 \le \beta < 1` (the region where :math:`\rho(T) < 1`). Broadcasts."""
-    alpha = np.asarray(step, dtype=np.float64)
-    beta = np.asarray(momentum, dtype=np.float64)
-    product = alpha * np.asarray(eigenvalue, dtype=np.float64)
-    out = (product > 0) & (product < 2.0 * (1.0 + beta)) & (beta >= 0) & (beta < 1)
+    (the region where :math:`\rho(T) < 1`), for ``step`` >= 0 and ``momentum`` in [0, 1). Broadcasts."""
+    alpha, beta, lam = _broadcast(step, momentum, eigenvalue)
+    product = alpha * lam
+    out = (product > 0) & (product < 2.0 * (1.0 + beta))
     return bool(out) if out.ndim == 0 else out
 
 
-def critical_momentum(step, eigenvalue) -> float:
+def regime(step, momentum, eigenvalue) -> str:
+    r"""How heavy ball moves along one eigen-direction (roots of :math:`z^2 - (1+\beta-\alpha\lambda)z + \beta`).
+
+    ``"diverges"`` outside :math:`0 < \alpha\lambda < 2(1+\beta)` (``"stuck"`` at :math:`\alpha\lambda = 0`);
+    otherwise, with discriminant :math:`D = (1+\beta-\alpha\lambda)^2 - 4\beta`:
+    ``"under-damped"`` for :math:`D < 0` (complex roots: ripples shrinking by :math:`\sqrt\beta`),
+    ``"critically damped"`` for :math:`D = 0` (to a relative 1e-9), and for :math:`D > 0`
+    ``"over-damped"`` if the dominant root is positive (monotone creep) or ``"sign-flipping"`` if it is
+    negative (the sign flips every step, as gradient descent with :math:`\alpha\lambda > 1`).
+    """
+    alpha = _validate.real("step", step, low=0.0)
+    beta = _momentum(momentum)
+    lam = _positive("eigenvalue", eigenvalue)
+    product = alpha * lam
+    if product == 0:
+        return "stuck"
+    if not converges(alpha, beta, lam):
+        return "diverges"
+    trace = 1.0 + beta - product
+    disc = trace * trace - 4.0 * beta
+    if abs(disc) <= 1e-9 * max(1.0, trace * trace):
+        return "critically damped"
+    if disc < 0:
+        return "under-damped"
+    return "over-damped" if trace > 0 else "sign-flipping"
+
+
+def critical_momentum(step, eigenvalue):
     r"""The momentum :math:`\beta = (1 - \sqrt{\alpha\lambda})^2` at which the eigen-direction is
     critically damped (double root, fastest non-oscillating decay) for :math:`0 < \alpha\lambda \le 1`.
-    Less momentum over-damps (slow creep), more under-damps (oscillation with :math:`|z| = \sqrt\beta`)."""
-    product = _validate.real("step", step, low=0.0) * _positive("eigenvalue", eigenvalue)
-    if not 0 < product <= 1:
-        raise ValueError(f"step * eigenvalue must be in (0, 1] for a critical momentum, got {product:g}")
-    return (1.0 - np.sqrt(product)) ** 2
+    Less momentum over-damps (slow creep), more under-damps (oscillation with :math:`|z| = \sqrt\beta`).
+    Broadcasts: arrays of steps give the curve that separates the regimes in the (step, momentum) plane."""
+    product = _validate.array("step", step) * _validate.array("eigenvalue", eigenvalue)
+    _reject("step * eigenvalue", product, (product <= 0) | (product > 1), "in (0, 1] for a critical momentum")
+    return _scalar_or_array((1.0 - np.sqrt(product)) ** 2)
 
 
 def _mu_L(mu, L):
@@ -207,10 +269,97 @@ def fit_rate(errors, *, skip=0) -> float:
     finite window slightly overestimates :math:`\rho`; skip the start and use a long window.
     """
     errors = _validate.series("errors", errors, min_length=2)
+    if errors.ndim != 1:
+        raise ValueError(f"errors must be a 1-D series, got shape {errors.shape}")
     skip = _validate.integer("skip", skip, low=0, high=len(errors) - 2)
     tail = errors[skip:]
-    if tail.ndim != 1 or np.any(tail <= 0):
-        raise ValueError("errors must be a 1-D series of positive numbers")
+    _reject("errors", tail, tail <= 0, "> 0 (a rate is fitted to log errors)")
     k = np.arange(tail.size, dtype=np.float64)
     slope = np.polyfit(k, np.log(tail), 1)[0]
     return float(np.exp(slope))
+
+
+# --------------------------------------------------------------------------------------------
+# Nesterov's momentum on a quadratic
+# --------------------------------------------------------------------------------------------
+
+def nesterov_iteration_matrix(step, momentum, eigenvalue) -> np.ndarray:
+    r"""Nesterov's 2x2 matrix along one eigen-direction, on :math:`(y_k, y_{k-1})` for torch's iterates y:
+
+    .. math::
+
+        y_{k+1} = (1+\beta)(1-\alpha\lambda)\,y_k - \beta(1-\alpha\lambda)\,y_{k-1}, \qquad
+        T_N = \begin{pmatrix} (1+\beta)(1-\alpha\lambda) & -\beta(1-\alpha\lambda) \\ 1 & 0 \end{pmatrix}
+
+    (``optim.sgd(step, momentum, nesterov=True)`` on :math:`\tfrac12\lambda y^2`). Compared with heavy
+    ball's :math:`T`, the momentum term is multiplied by :math:`1 - \alpha\lambda`: it shrinks in
+    directions of high curvature, which damps their oscillations.
+    """
+    alpha = _validate.real("step", step, low=0.0)
+    beta = _momentum(momentum)
+    lam = _validate.real("eigenvalue", eigenvalue)
+    c = 1.0 - alpha * lam
+    return np.array([[(1.0 + beta) * c, -beta * c], [1.0, 0.0]])
+
+
+def nesterov_spectral_radius(step, momentum, eigenvalue):
+    r"""The spectral radius of :func:`nesterov_iteration_matrix`: Nesterov's rate along one direction,
+    the largest :math:`|z|` with :math:`z^2 - (1+\beta)c\,z + \beta c = 0`, :math:`c = 1 - \alpha\lambda`.
+    Broadcasts like :func:`spectral_radius`."""
+    alpha, beta, lam = _broadcast(step, momentum, eigenvalue)
+    c = 1.0 - alpha * lam
+    return _scalar_or_array(_companion_radius((1.0 + beta) * c, beta * c))
+
+
+# --------------------------------------------------------------------------------------------
+# Gradient noise: the stationary state of SGD and heavy ball
+# --------------------------------------------------------------------------------------------
+
+def stationary_variance(step, momentum, eigenvalue, sigma):
+    r"""The variance that gradient noise leaves in one eigen-coordinate, at stationarity.
+
+    With noisy gradients :math:`\lambda x_k + \sigma\xi_k` (:math:`\xi_k \sim N(0,1)`), heavy ball is
+    the AR(2) process :math:`x_{k+1} = (1+\beta-\alpha\lambda)x_k - \beta x_{k-1} - \alpha\sigma\xi_k`,
+    whose stationary variance is
+
+    .. math::
+
+        \operatorname{Var} x = \frac{\alpha\,\sigma^2\,(1+\beta)}
+                                    {\lambda\,(1-\beta)\,\bigl(2(1+\beta) - \alpha\lambda\bigr)}
+        \;\approx\; \frac{\alpha}{1-\beta}\cdot\frac{\sigma^2}{2\lambda}
+        \quad(\alpha\lambda \ll 1).
+
+    :math:`\beta = 0` gives SGD's :math:`\alpha\sigma^2/(\lambda(2-\alpha\lambda))`. Momentum acts like
+    SGD with the step :math:`\alpha/(1-\beta)`. ``inf`` outside the convergence region. Broadcasts:
+    ``step`` > 0, ``momentum`` in [0, 1), ``eigenvalue`` > 0, ``sigma`` >= 0.
+    """
+    alpha, beta, lam = _broadcast(step, momentum, eigenvalue)
+    _reject("step", alpha, alpha <= 0, "> 0")
+    _reject("eigenvalue", lam, lam <= 0, "> 0")
+    sigma = _validate.real("sigma", sigma, low=0.0)
+    denominator = lam * (1.0 - beta) * (2.0 * (1.0 + beta) - alpha * lam)
+    inside = denominator > 0
+    out = np.where(inside, alpha * sigma**2 * (1.0 + beta) / np.where(inside, denominator, 1.0), np.inf)
+    return _scalar_or_array(out)
+
+
+def noise_floor(step, momentum, eigenvalues, sigma) -> float:
+    r"""The expected excess loss :math:`\lim_k \mathbb E[f(x_k) - f^*]` of SGD with a constant step,
+    with or without heavy-ball momentum, on :math:`f = \tfrac12 (x-x^*)^\top H (x-x^*)` with the
+    eigenvalues ``eigenvalues``, when every gradient carries independent noise :math:`\sigma\xi`,
+    :math:`\xi \sim N(0, I)` (:func:`course_lib.surfaces.noisy`):
+
+    .. math::
+
+        \mathbb E f - f^* = \tfrac12\sum_i \lambda_i \operatorname{Var} x_i
+        = \sum_i \frac{\alpha\sigma^2 (1+\beta)}{2(1-\beta)\bigl(2(1+\beta) - \alpha\lambda_i\bigr)}
+        \;\approx\; \frac{d\,\alpha\sigma^2}{4(1-\beta)} \quad (\alpha\lambda_i \ll 1)
+
+    with :func:`stationary_variance` per eigen-direction; plain SGD is ``momentum = 0``,
+    :math:`\sum_i \alpha\sigma^2/(2(2 - \alpha\lambda_i))`. Proportional to :math:`\alpha`: halving the
+    step halves the floor. ``inf`` when some direction diverges (:math:`\alpha\lambda_i \ge 2(1+\beta)`).
+    """
+    lam = _eigenvalues(eigenvalues)
+    alpha = _positive("step", step)
+    beta = _momentum(momentum)
+    return float(0.5 * np.sum(lam * np.atleast_1d(stationary_variance(alpha, beta, lam, sigma))))

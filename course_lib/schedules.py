@@ -123,7 +123,8 @@ def step_decay(lr, step_size=None, gamma=0.1, *, milestones=None) -> Schedule:
     lr = _lr(lr)
     gamma = _validate.real("gamma", gamma, low=0.0, high=1.0)
     if (step_size is None) == (milestones is None):
-        raise ValueError("give exactly one of step_size and milestones")
+        raise ValueError(f"give exactly one of step_size and milestones, got step_size={step_size!r} "
+                         f"and milestones={milestones!r}")
     if step_size is not None:
         step_size = _validate.integer("step_size", step_size, low=1)
         if lr == 0 or gamma == 0:
@@ -283,5 +284,8 @@ def partial_sums(schedule, horizon):
         raise TypeError(f"schedule must be callable, got {type(schedule).__name__}")
     horizon = _validate.integer("horizon", horizon, low=1)
     rates = np.asarray(schedule(np.arange(horizon)), dtype=np.float64)
+    if rates.shape != (horizon,):
+        raise ValueError(f"schedule must map an array of {horizon} step counts to {horizon} rates, "
+                         f"got shape {rates.shape}")
     return np.cumsum(rates), np.cumsum(rates * rates)
 

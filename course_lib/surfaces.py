@@ -9,8 +9,9 @@ The chapters on gradient descent, momentum and adaptive methods draw every traje
     X, Y, Z = surface.grid((-3, 3), (-2, 2), 101)   # for plt.contour
 
 Every surface has ``value(x)`` (x of shape (..., d); returns shape (...)), ``grad(x)`` (shape (d,)
-in and out), ``dim``, and, where known, ``minimum`` (the minimiser). The stochastic ones also have
-``stochastic_grad(x, rng)``: :func:`run` uses it when given a ``seed``.
+in and out), ``hessian_at(x)`` (shape (d, d)), ``dim``, and, where known, ``minimum`` (the minimiser). The
+stochastic ones also have ``stochastic_grad(x, rng)``: :func:`run` uses it when given an ``rng``
+(a ``numpy.random.Generator`` or an int seed).
 
 Public names
 ------------
@@ -18,7 +19,7 @@ Public names
 ``saddle``, ``local_minima`` (a poor local minimum beside the global one), ``linear_slope``
 (for momentum's maximum acceleration), ``noisy`` (additive gradient noise, as from mini-batches),
 ``least_squares`` (linear regression on scikit-learn's bundled diabetes data, with real mini-batches),
-``run`` and its result ``Run``.
+``run`` and its result ``Run``, ``race`` (several optimizers from one start), ``DIVERGED``.
 """
 from __future__ import annotations
 
@@ -52,6 +53,17 @@ def _point(name, x, dim):
     return x
 
 
+def _rows(name, batch, n):
+    """``batch`` as a non-empty 1-D integer array of row indices in [0, n)."""
+    rows = np.asarray(batch)
+    if rows.ndim != 1 or rows.size == 0 or not np.issubdtype(rows.dtype, np.integer):
+        raise ValueError(f"{name} must be a non-empty 1-D array of integer row indices, "
+                         f"got dtype {rows.dtype} and shape {rows.shape}")
+    if rows.min() < 0 or rows.max() >= n:
+        raise ValueError(f"{name} must hold row indices in [0, {n}), got {rows.min() if rows.min() < 0 else rows.max()}")
+    return rows
+
+
 class Surface:
     """Base class: a function of ``x`` of shape (d,) with its gradient. Subclasses define
     ``_value(x)`` (vectorised over leading axes) and ``_grad(x)``."""
@@ -70,6 +82,10 @@ class Surface:
     def grad(self, x):
         """The gradient at x, shape (d,)."""
         return self._grad(_point("x", x, self.dim))
+
+    def hessian_at(self, x):
+        """The Hessian (matrix of second derivatives) at x, shape (d, d)."""
+        return self._hessian(_point("x", x, self.dim))
 
     def __call__(self, x):
         return self.value(x)
@@ -118,6 +134,9 @@ class Quadratic(Surface):
     def _grad(self, x):
         return self.hessian @ (x - self.center)
 
+    def _hessian(self, x):
+        return self.hessian.copy()
+
 
 def quadratic(condition_number=10.0, *, largest=1.0, angle=0.0, center=(0.0, 0.0)) -> Quadratic:
     r"""A 2-D quadratic bowl with eigenvalues :math:`L` = ``largest`` and :math:`\mu = L/\kappa`.
@@ -146,10 +165,19 @@ class _Rosenbrock(Surface):
         u, w = x
         return np.array([-2.0 * (self.a - u) - 4.0 * self.b * u * (w - u * u), 2.0 * self.b * (w - u * u)])
 
+    def _hessian(self, x):
+        u, w = x
+        return np.array([[2.0 - 4.0 * self.b * (w - u * u) + 8.0 * self.b * u * u, -4.0 * self.b * u],
+                         [-4.0 * self.b * u, 2.0 * self.b]])
+
 
 def rosenbrock(a=1.0, b=100.0) -> Surface:
     r"""Rosenbrock's banana :math:`f(x, y) = (a - x)^2 + b(y - x^2)^2`; minimum 0 at :math:`(a, a^2)`,
-    at the bottom of a curved, nearly flat valley."""
+    at the bottom of a curved, nearly flat valley.
+
+    Hessian :math:`\begin{pmatrix} 2 - 4b(y - x^2) + 8bx^2 & -4bx \\ -4bx & 2b \end{pmatrix}`: at the
+    minimum of the default banana (a = 1, b = 100) it is [[802, -400], [-400, 200]], condition
+    number about 2500."""
     return _Rosenbrock(_validate.real("a", a), _validate.real("b", b, low=0.0, low_open=True))
 
 
@@ -165,6 +193,9 @@ class _Saddle(Surface):
 
     def _grad(self, x):
         return np.array([self.curvature * x[0], x[1] ** 3 - x[1]])
+
+    def _hessian(self, x):
+        return np.diag([self.curvature, 3.0 * x[1] ** 2 - 1.0])
 
 
 def saddle(curvature=1.0) -> Surface:
@@ -195,6 +226,9 @@ class _LocalMinima(Surface):
     def _grad(self, x):
         return np.array([x[0] ** 3 - x[0] + self.tilt, self.curvature * x[1]])
 
+    def _hessian(self, x):
+        return np.diag([3.0 * x[0] ** 2 - 1.0, self.curvature])
+
 
 def local_minima(tilt=0.25, curvature=1.0) -> Surface:
     r"""A tilted double well: a poor local minimum beside a better global one.
@@ -221,6 +255,9 @@ class _LinearSlope(Surface):
     def _grad(self, x):
         return self.slope.copy()
 
+    def _hessian(self, x):
+        return np.zeros((self.dim, self.dim))
+
 
 def linear_slope(slope=(1.0, 0.0)) -> Surface:
     r"""The plane :math:`f(x) = s^\top x`: a constant gradient s everywhere, no minimum.
@@ -245,6 +282,9 @@ class _Noisy(Surface):
     def _grad(self, x):
         return self.surface._grad(x)
 
+    def _hessian(self, x):
+        return self.surface._hessian(x)
+
     def stochastic_grad(self, x, rng):
         """The exact gradient plus independent Gaussian noise of standard deviation sigma per component."""
         return self.surface._grad(x) + self.sigma * rng.standard_normal(self.dim)
@@ -257,7 +297,7 @@ def noisy(surface, sigma) -> Surface:
     r"""``surface`` with noisy gradients: :math:`\tilde g = \nabla f(x) + \sigma\,\xi`, :math:`\xi \sim N(0, I)`.
 
     A model of mini-batch noise (unbiased, variance :math:`\sigma^2` per component). ``value`` and
-    ``grad`` stay exact; ``stochastic_grad(x, rng)`` draws the noisy one; ``run(..., seed=s)`` uses it.
+    ``grad`` stay exact; ``stochastic_grad(x, rng)`` draws the noisy one; ``run(..., rng=s)`` uses it.
     """
     if not isinstance(surface, Surface):
         raise TypeError(f"surface must be a Surface, got {type(surface).__name__}")
@@ -280,26 +320,30 @@ class _LeastSquares(Surface):
         X, y = (self.X, self.y) if rows is None else (self.X[rows], self.y[rows])
         return X.T @ (X @ w - y) / len(y)
 
+    def _hessian(self, w):
+        return self.hessian.copy()
+
     def grad(self, w, batch=None):
         """The gradient of the mean loss over all rows, or over the rows ``batch`` (an index array)."""
         w = _point("w", w, self.dim)
         if batch is None:
             return self._grad(w)
-        rows = np.asarray(batch)
-        if rows.ndim != 1 or rows.size == 0 or not np.issubdtype(rows.dtype, np.integer) \
-                or rows.min() < 0 or rows.max() >= self.n:
-            raise ValueError(f"batch must be a non-empty 1-D array of row indices in [0, {self.n})")
-        return self._grad(w, rows)
+        return self._grad(w, _rows("batch", batch, self.n))
 
-    def batches(self, seed, batch_size=None):
-        """An endless iterator of mini-batches (index arrays): each epoch a fresh shuffle, cut into
-        batches of ``batch_size`` (the last, shorter one of an epoch is kept). Seeded."""
+    def batches(self, rng, batch_size=None):
+        """An endless iterator of mini-batches (index arrays): each epoch a fresh shuffle drawn from
+        ``rng`` (a Generator or an int seed), cut into batches of ``batch_size`` (the last, shorter
+        one of an epoch is kept)."""
         batch_size = self.batch_size if batch_size is None else _validate.integer("batch_size", batch_size, low=1)
-        rng = np.random.default_rng(seed)
-        while True:
-            order = rng.permutation(self.n)
-            for start in range(0, self.n, batch_size):
-                yield order[start:start + batch_size]
+        rng = _validate.rng("rng", rng)  # checked now, not at the first next()
+
+        def endless():
+            while True:
+                order = rng.permutation(self.n)
+                for start in range(0, self.n, batch_size):
+                    yield order[start:start + batch_size]
+
+        return endless()
 
     def stochastic_grad(self, w, rng):
         """The gradient on a batch of ``batch_size`` rows drawn without replacement with ``rng``."""
@@ -314,7 +358,7 @@ def least_squares(batch_size=32, *, features=None) -> Surface:
 
     Features and target are z-scored (so no intercept is needed and the scale is comparable to the
     other surfaces). ``features`` picks columns (e.g. ``(2, 8)``, BMI and S5, for a 2-D picture).
-    ``grad(w, batch)`` is the gradient on the rows ``batch``; ``batches(seed)`` yields shuffled
+    ``grad(w, batch)`` is the gradient on the rows ``batch``; ``batches(rng)`` yields shuffled
     mini-batches; ``hessian`` is :math:`X^\top X/n`; ``minimum`` the least-squares solution.
     """
     from sklearn.datasets import load_diabetes  # bundled with scikit-learn: no download
@@ -323,9 +367,11 @@ def least_squares(batch_size=32, *, features=None) -> Surface:
     data = load_diabetes()
     X, y = data.data.astype(np.float64), data.target.astype(np.float64)
     if features is not None:
+        if isinstance(features, (str, bytes)) or not hasattr(features, "__iter__"):
+            raise TypeError(f"features must be a sequence of column indices, got {features!r}")
         columns = [_validate.integer("features", c, low=0, high=X.shape[1] - 1) for c in features]
         if not columns or len(set(columns)) != len(columns):
-            raise ValueError("features must be distinct column indices in [0, 9]")
+            raise ValueError(f"features must be distinct column indices in [0, {X.shape[1] - 1}], got {features!r}")
         X = X[:, columns]
     X = (X - X.mean(axis=0)) / X.std(axis=0)
     y = (y - y.mean()) / y.std()
@@ -338,12 +384,13 @@ class Run(NamedTuple):
     losses: np.ndarray
 
 
-def run(optimizer, surface, x0, steps, *, seed=None) -> Run:
+def run(optimizer, surface, x0, steps, *, rng=None) -> Run:
     """Run ``optimizer`` on ``surface`` from ``x0`` for ``steps`` steps.
 
     Each step takes the gradient at ``optimizer.lookahead(x, state)`` (x itself, except for the
-    Nesterov look-ahead forms) and calls ``optimizer.step``. With a ``seed``, stochastic surfaces
-    (``noisy``, ``least_squares``) give seeded noisy / mini-batch gradients; without one, exact ones.
+    Nesterov look-ahead forms) and calls ``optimizer.step``. With an ``rng`` (a Generator or an int
+    seed), stochastic surfaces (``noisy``, ``least_squares``) give noisy / mini-batch gradients drawn
+    from it; without one, exact ones.
     Returns :class:`Run` with the trajectory ``params`` (x_0 .. x_steps) and the ``losses`` f(x_k).
     """
     if not isinstance(surface, Surface):
@@ -352,12 +399,13 @@ def run(optimizer, surface, x0, steps, *, seed=None) -> Run:
         raise TypeError(f"optimizer must be a course_lib.optim optimizer, got {type(optimizer).__name__}")
     x = _point("x0", x0, surface.dim)
     steps = _validate.integer("steps", steps, low=0)
-    if seed is None:
+    if rng is None:
         gradient = surface._grad
     else:
+        rng = _validate.rng("rng", rng)
         if not hasattr(surface, "stochastic_grad"):
-            raise ValueError("seed is only meaningful for a stochastic surface (noisy, least_squares)")
-        rng = np.random.default_rng(seed)
+            raise ValueError(f"rng is only meaningful for a stochastic surface (noisy, least_squares), "
+                             f"got a {type(surface).__name__.lstrip('_')} surface")
         gradient = lambda point: surface.stochastic_grad(point, rng)  # noqa: E731
     trajectory = np.empty((steps + 1, surface.dim))
     trajectory[0] = x
@@ -374,22 +422,25 @@ def run(optimizer, surface, x0, steps, *, seed=None) -> Run:
 DIVERGED = 1e6
 
 
-def race(optimizers, surface, x0, steps, *, seed=None) -> dict:
+def race(optimizers, surface, x0, steps, *, rng=None) -> dict:
     """Run every optimizer of ``optimizers`` (a dict ``{name: optimizer}``) from the same start.
 
-    Each entry is :func:`run` ``(optimizer, surface, x0, steps, seed=seed)``; returns ``{name: Run}``
-    in the same order. A run that diverges (overflow, or farther than :data:`DIVERGED` from ``x0``)
-    has NaN from that point on, so that plots simply stop there.
+    Each entry is :func:`run` ``(optimizer, surface, x0, steps, rng=...)``; returns ``{name: Run}``
+    in the same order. With an ``rng``, every optimizer sees the same noise: an int seeds each run
+    afresh, a Generator gives one seed that each run starts from. A run that diverges (overflow, or
+    farther than :data:`DIVERGED` from ``x0``) has NaN from that point on, so that plots simply stop there.
     """
     if not isinstance(optimizers, dict) or not optimizers:
-        raise TypeError("optimizers must be a non-empty dict {name: optimizer}")
+        raise TypeError(f"optimizers must be a non-empty dict {{name: optimizer}}, got {optimizers!r}")
     if not isinstance(surface, Surface):
         raise TypeError(f"surface must be a Surface, got {type(surface).__name__}")
     start = _point("x0", x0, surface.dim)
+    if isinstance(rng, np.random.Generator):
+        rng = int(rng.integers(2**63))  # one seed, so that every run draws the same noise
     runs = {}
     with np.errstate(over="ignore", invalid="ignore"):  # divergence is a result here, not an accident
         for name, optimizer in optimizers.items():
-            params, losses = run(optimizer, surface, start, steps, seed=seed)
+            params, losses = run(optimizer, surface, start, steps, rng=rng)
             distance = np.linalg.norm(params - start, axis=1)
             diverged = ~np.isfinite(distance) | (distance > DIVERGED) | ~np.isfinite(losses)
             if diverged.any():

@@ -1,9 +1,9 @@
-"""course_lib.data and course_lib.augment: splits, synthetic sets, standardization, PCA, whitening,
-source 000's covariance example, shifts and rotations."""
+"""course_lib.data: splits, synthetic sets, standardization, PCA, whitening, source 000's
+covariance example. (course_lib.augment: tests/test_augment.py.)"""
 import numpy as np
 import pytest
 
-from course_lib import augment, data
+from course_lib import data
 
 # Source 000's printed matrices (slides "Covariances").
 SOURCE_RAW = np.array([[6.81764404, -3.86103353], [-3.86103353, 2.45930235]])
@@ -25,25 +25,38 @@ def test_digits_split_is_fixed_disjoint_stratified_and_complete():
     counts = np.bincount(split.y_test, minlength=10)
     all_counts = np.bincount(np.r_[split.y_train, split.y_val, split.y_test])
     assert np.all(np.abs(counts - 0.2 * all_counts) <= 1)
-    other = data.load_digits(seed=1)
+    other = data.load_digits(rng=1)
     assert not np.array_equal(other.y_train, split.y_train)
+    from_generator = data.load_digits(rng=np.random.default_rng(1))
+    np.testing.assert_array_equal(from_generator.y_train, other.y_train)
 
 
-def test_digits_split_arguments():
-    with pytest.raises(ValueError, match="val_fraction \\+ test_fraction"):
-        data.load_digits(val_fraction=0.5, test_fraction=0.5)
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: data.load_digits(val_fraction=0.5, test_fraction=0.5), ValueError,
+     "val_fraction \\+ test_fraction must be < 1, got 0.5 \\+ 0.5 = 1"),
+    (lambda: data.load_digits(rng="a"), TypeError, "rng must be a numpy.random.Generator or an integer seed >= 0, got str 'a'"),
+    (lambda: data.make_moons(rng=-1), ValueError, "rng must be .* got -1"),
+    (lambda: data.make_spirals(rng=0.5), TypeError, "rng must be .* got float 0.5"),
+    (lambda: data.standardize(np.ones((3, 2)), mean=np.zeros(3)), ValueError,
+     "mean must be a number or have shape \\(2,\\) .* got shape \\(3,\\)"),
+    (lambda: data.standardize(np.ones((3, 2)), std=[1.0, 0.0]), ValueError, "std must be > 0 in every feature, got 0 \\(feature 1\\)"),
+    (lambda: data.whiten(np.c_[np.arange(4.0), np.arange(4.0)]), ValueError, "singular .* got eps = 0"),
+])
+def test_bad_arguments_name_themselves_and_what_was_given(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
 
 
 def test_moons_and_spirals_are_seeded_and_balanced():
-    x, y = data.make_moons(101, noise=0.1, seed=3)
+    x, y = data.make_moons(101, noise=0.1, rng=3)
     assert x.shape == (101, 2) and set(np.unique(y)) == {0, 1} and abs(np.sum(y == 0) - np.sum(y == 1)) <= 1
-    np.testing.assert_array_equal(x, data.make_moons(101, noise=0.1, seed=3)[0])
-    x0, y0 = data.make_moons(100, noise=0.0, seed=0)
+    np.testing.assert_array_equal(x, data.make_moons(101, noise=0.1, rng=3)[0])
+    x0, y0 = data.make_moons(100, noise=0.0, rng=0)
     # noiseless moons lie on unit circles around (0, 0) (class 0, upper half) and (1, 0.5) (class 1, lower)
     centres = np.where(y0[:, None] == 0, [0.0, 0.0], [1.0, 0.5])
     np.testing.assert_allclose(np.hypot(*(x0 - centres).T), 1.0, atol=1e-12)
     assert np.all((x0[:, 1] - centres[:, 1]) * np.where(y0 == 0, 1, -1) >= -1e-12)
-    xs, ys = data.make_spirals(50, 4, seed=1)
+    xs, ys = data.make_spirals(50, 4, rng=1)
     assert xs.shape == (200, 2) and np.all(np.bincount(ys) == 50)
     assert np.all(np.hypot(*xs.T) <= 1 + 1e-12)
 
@@ -120,51 +133,3 @@ def test_source_000_printed_numbers_are_explained():
 # ---------------------------------------------------------------------------------------------
 # augment
 # ---------------------------------------------------------------------------------------------
-
-def _images(n=3):
-    return np.random.default_rng(0).uniform(0, 1, (n, 8, 8))
-
-
-def test_integer_shift_moves_pixels_and_fills_zeros():
-    img = _images(1)
-    out = augment.shift(img, 1, -2)
-    np.testing.assert_allclose(out[0, 1:, :-2], img[0, :-1, 2:], atol=1e-15)
-    assert np.all(out[0, 0, :] == 0) and np.all(out[0, :, -2:] == 0)
-    flat = augment.shift(img.reshape(1, 64), 1, -2)
-    assert flat.shape == (1, 64)
-    np.testing.assert_allclose(flat.reshape(1, 8, 8), out)
-
-
-def test_per_image_shifts_and_no_mutation():
-    img = _images(2)
-    before = img.copy()
-    out = augment.shift(img, np.array([0, 1]), np.array([0, 0]))
-    np.testing.assert_allclose(out[0], img[0], atol=1e-15)
-    np.testing.assert_allclose(out[1, 1:], img[1, :-1], atol=1e-15)
-    np.testing.assert_array_equal(img, before)
-
-
-def test_rotation_by_multiples_of_90_degrees_is_exact():
-    img = _images()
-    np.testing.assert_allclose(augment.rotate(img, 0), img, atol=1e-12)
-    np.testing.assert_allclose(augment.rotate(img, 90), np.rot90(img, 1, axes=(1, 2)), atol=1e-12)
-    np.testing.assert_allclose(augment.rotate(img, -90), np.rot90(img, -1, axes=(1, 2)), atol=1e-12)
-    np.testing.assert_allclose(augment.rotate(img, 180), img[:, ::-1, ::-1], atol=1e-12)
-
-
-def test_small_rotation_keeps_the_image_close_and_mass_roughly_constant():
-    split = data.load_digits()
-    x = split.x_train[:50]
-    rotated = augment.rotate(x, 10)
-    assert rotated.shape == x.shape
-    assert np.all(np.abs(rotated.sum(axis=1) / x.sum(axis=1) - 1) < 0.2)
-    assert 0 < np.mean(np.abs(rotated - x)) < np.mean(np.abs(augment.rotate(x, 45) - x))
-
-
-def test_random_augment_is_seeded():
-    x = data.load_digits().x_train[:20]
-    a = augment.random_augment(x, rng=1)
-    np.testing.assert_array_equal(a, augment.random_augment(x, rng=1))
-    assert a.shape == x.shape and not np.allclose(a, x)
-    with pytest.raises(ValueError, match="images must have shape"):
-        augment.rotate(np.zeros((2, 7)), 10)

@@ -205,10 +205,12 @@ def test_other_functions_validate():
         ewma_weights(0.9, 2.5)
     with pytest.raises(ValueError, match="gammas must have shape"):
         running_average([1.0, 2.0], [0.5])
-    with pytest.raises(ValueError, match=r"gammas must lie in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"gammas must lie in \[0, 1\], got 1.5 at index 1"):
         running_average([1.0, 2.0], [0.5, 1.5])
-    with pytest.raises(ValueError, match="t must be an integer"):
+    with pytest.raises(ValueError, match="t must be an integer .* got 0"):
         start_up_bias(0.9, 0)
+    with pytest.raises(TypeError, match="t must be an integer .* got str 'a'"):
+        start_up_bias(0.9, "a")
     with pytest.raises(ValueError, match="rho must be in"):
         effective_window(1.0)
     with pytest.raises(ValueError, match="rho must be in"):

@@ -1,9 +1,11 @@
-"""course_lib.quadratic_theory against closed forms and the measured convergence of real runs."""
+"""course_lib.quadratic_theory against closed forms and the measured convergence of real runs:
+heavy ball, Nesterov, regimes, and the noise floors of SGD with and without momentum."""
 import numpy as np
 import pytest
 
 from course_lib import optim, surfaces
 from course_lib import quadratic_theory as qt
+from course_lib.experiments.momentum import measured_rate
 
 
 def error_curve(opt, surface, x0, steps):
@@ -40,6 +42,20 @@ def test_convergence_region():
     np.testing.assert_array_equal(inside[np.broadcast_to(away_from_edge, inside.shape)],
                                   (radius < 1)[np.broadcast_to(away_from_edge, inside.shape)])
     assert qt.converges(1.9, 0.0, 1.0) and not qt.converges(2.1, 0.0, 1.0) and qt.converges(2.1, 0.1, 1.0)
+
+
+def test_critical_momentum_broadcasts():
+    steps = np.array([0.1, 0.4, 1.0])
+    np.testing.assert_allclose(qt.critical_momentum(steps, 1.0), [qt.critical_momentum(a, 1.0) for a in steps], rtol=0)
+    assert qt.critical_momentum(1.0, 1.0) == 0.0
+
+
+def test_convergence_region_broadcasts_and_agrees_with_the_scalar_calls():
+    alpha, beta = np.array([0.5, 2.1, 3.0]), np.array([[0.0], [0.2]])
+    inside = qt.converges(alpha, beta, 1.0)
+    assert inside.shape == (2, 3)
+    assert inside.tolist() == [[qt.converges(a, b, 1.0) for a in alpha] for b in beta[:, 0]]
+    assert not qt.converges(0.0, 0.5, 1.0) and not qt.converges(0.5, 0.5, -1.0)  # stuck; negative curvature
 
 
 def test_critical_damping_is_a_double_root_with_radius_one_minus_sqrt_alpha_lambda():
@@ -119,13 +135,135 @@ def test_maximum_acceleration_on_a_linear_slope(beta):
     (lambda: qt.spectral_radius(0.1, 1.0, 1.0), ValueError, "momentum"),
     (lambda: qt.spectral_radius(-0.1, 0.5, 1.0), ValueError, "step"),
     (lambda: qt.rate(0.1, 0.5, []), ValueError, "eigenvalues"),
-    (lambda: qt.rate_map([[0.1]], [0.5], [1.0]), ValueError, "1-D"),
+    (lambda: qt.rate_map([[0.1]], [0.5], [1.0]), ValueError, "step_sizes must be a 1-D array, got shape \\(1, 1\\)"),
+    (lambda: qt.rate_map([0.1, -0.2], [0.5], [1.0]), ValueError, "step_sizes must be >= 0, got -0.2"),
+    (lambda: qt.rate_map([0.1], [0.5, 1.5], [1.0]), ValueError, "momenta must be in \\[0, 1\\), got 1.5"),
+    (lambda: qt.spectral_radius([0.1, 0.2], [0.5, 0.5, 0.5], 1.0), ValueError, "must broadcast together"),
+    (lambda: qt.spectral_radius(0.1, [0.5, 1.2], 1.0), ValueError, "momentum must be in \\[0, 1\\), got 1.2"),
+    (lambda: qt.converges("a", 0.5, 1.0), TypeError, "step must be a number"),
+    (lambda: qt.converges(0.1, None, 1.0), TypeError, "momentum must be a number"),
+    (lambda: qt.converges(0.1, 0.5, [1.0, np.nan]), ValueError, "eigenvalue must contain only finite numbers"),
+    (lambda: qt.converges(-0.1, 0.5, 1.0), ValueError, "step must be >= 0, got -0.1"),
+    (lambda: qt.converges(0.1, 1.0, 1.0), ValueError, "momentum must be in \\[0, 1\\), got 1"),
+    (lambda: qt.rate(0.1, 0.5, [1.0, -2.0]), ValueError, "eigenvalues must be > 0, got -2"),
+    (lambda: qt.rate(0.1, 0.5, [[1.0, 2.0]]), ValueError, "eigenvalues must be a non-empty 1-D list .* got shape \\(1, 2\\)"),
+    (lambda: qt.regime(0.1, 0.5, 0.0), ValueError, "eigenvalue must be in \\(0, inf\\], got 0"),
+    (lambda: qt.nesterov_spectral_radius(0.1, -0.5, 1.0), ValueError, "momentum must be in \\[0, 1\\), got -0.5"),
+    (lambda: qt.nesterov_iteration_matrix("x", 0.5, 1.0), TypeError, "step must be a real number"),
+    (lambda: qt.stationary_variance(0.0, 0.5, 1.0, 1.0), ValueError, "step must be > 0, got 0"),
+    (lambda: qt.stationary_variance(0.1, 0.5, -1.0, 1.0), ValueError, "eigenvalue must be > 0, got -1"),
+    (lambda: qt.noise_floor(0.1, 0.5, [1.0], -1.0), ValueError, "sigma must be in \\[0, inf\\], got -1"),
+    (lambda: qt.noise_floor(0.1, 0.5, [], 1.0), ValueError, "eigenvalues must be a non-empty"),
+    (lambda: qt.noise_floor(-0.1, 0.0, [1.0], 1.0), ValueError, "step must be in \\(0, inf\\], got -0.1"),
+    (lambda: qt.critical_momentum([0.5, 3.0], 1.0), ValueError, "step \\* eigenvalue must be in \\(0, 1\\] .* got 3"),
+    (lambda: qt.fit_rate([[1.0, 0.5], [0.2, 0.1]]), ValueError, "errors must be a 1-D series, got shape \\(2, 2\\)"),
     (lambda: qt.critical_momentum(3.0, 1.0), ValueError, "step \\* eigenvalue"),
     (lambda: qt.optimal_momentum(2.0, 1.0), ValueError, "mu"),
     (lambda: qt.gd_rate(0.5), ValueError, "condition_number"),
     (lambda: qt.max_acceleration(1.0), ValueError, "momentum"),
-    (lambda: qt.fit_rate([1.0, 0.0, 0.5]), ValueError, "positive"),
+    (lambda: qt.fit_rate([1.0, 0.0, 0.5]), ValueError, "errors must be > 0 .* got 0"),
 ])
 def test_bad_arguments_name_themselves(call, error, name):
     with pytest.raises(error, match=name):
         call()
+
+
+# --- regimes ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("alpha, beta, lam, expected", [
+    (0.0, 0.5, 1.0, "stuck"),
+    (0.5, 0.0, 1.0, "over-damped"),
+    (1.5, 0.0, 1.0, "sign-flipping"),
+    (2.5, 0.0, 1.0, "diverges"),
+    (0.25, 0.25, 1.0, "critically damped"),   # (1 - sqrt(0.25))^2 = 0.25
+    (0.25, 0.5, 1.0, "under-damped"),
+    (0.25, 0.1, 1.0, "over-damped"),
+    (3.5, 0.8, 1.0, "under-damped"),
+    (3.7, 0.8, 1.0, "diverges"),               # 3.7 > 2 (1 + 0.8)
+])
+def test_regime(alpha, beta, lam, expected):
+    assert qt.regime(alpha, beta, lam) == expected
+
+
+def test_regime_agrees_with_the_critical_momentum_of_quadratic_theory():
+    beta = qt.critical_momentum(0.3, 0.5)
+    assert qt.regime(0.3, beta, 0.5) == "critically damped"
+    assert qt.regime(0.3, beta + 0.01, 0.5) == "under-damped"
+    assert qt.regime(0.3, beta - 0.01, 0.5) == "over-damped"
+
+
+# --- noise --------------------------------------------------------------------------------------
+
+def test_stationary_variance_of_sgd_closed_form():
+    # beta = 0: x_{k+1} = (1 - a l) x_k - a sigma xi, variance a^2 s^2 / (1 - (1 - a l)^2)
+    a, lam, s = 0.3, 2.0, 0.7
+    assert qt.stationary_variance(a, 0.0, lam, s) == pytest.approx(a**2 * s**2 / (1 - (1 - a * lam) ** 2))
+
+
+def test_stationary_variance_outside_the_region_is_infinite():
+    assert qt.stationary_variance(2.5, 0.0, 1.0, 1.0) == np.inf
+
+
+def test_noise_floor_matches_a_long_noisy_run():
+    bowl = surfaces.quadratic(10.0, angle=0.3)
+    for alpha, beta in [(0.1, 0.0), (0.05, 0.8)]:
+        run = surfaces.run(optim.sgd(alpha, momentum=beta), surfaces.noisy(bowl, 0.5), (0.0, 0.0), 30000, rng=3)
+        predicted = qt.noise_floor(alpha, beta, bowl.eigenvalues, 0.5)
+        assert run.losses[2000:].mean() == pytest.approx(predicted, rel=0.06)
+
+
+def test_momentum_noise_floor_is_sgd_with_the_effective_step():
+    lam = np.array([1.0, 0.1])
+    floor = qt.noise_floor(1e-3, 0.9, lam, 1.0)
+    assert floor == pytest.approx(qt.noise_floor(1e-2, 0.0, lam, 1.0), rel=0.01)
+    assert floor == pytest.approx(2 * 1e-3 / (4 * 0.1), rel=0.01)  # d sigma^2 alpha / (4 (1 - beta))
+
+
+def test_sgd_noise_floor_matches_a_long_simulation_and_its_closed_form():
+    lam, sigma, lr = np.array([1.0, 0.25]), 0.5, 0.4
+    surface = surfaces.noisy(surfaces.Quadratic(np.diag(lam)), sigma)
+    result = surfaces.run(optim.sgd(lr=lr), surface, np.zeros(2), 60_000, rng=1)
+    assert result.losses[1000:].mean() == pytest.approx(qt.noise_floor(lr, 0.0, lam, sigma), rel=0.05)
+    assert qt.noise_floor(lr, 0.0, lam, sigma) == pytest.approx(lr * sigma**2 / 2 * (1 / (2 - lr) + 1 / (2 - lr / 4)))
+
+
+def test_noise_floor_is_proportional_to_the_step_for_small_steps_and_infinite_beyond_the_region():
+    assert qt.noise_floor(1e-4, 0.0, [1.0, 2.0], 1.0) == pytest.approx(2 * 1e-4 / 4, rel=1e-3)
+    assert qt.noise_floor(2.5, 0.0, [1.0], 1.0) == np.inf          # 2.5 > 2 / lambda: no stationary state
+    assert np.isfinite(qt.noise_floor(2.5, 0.5, [1.0], 1.0))        # 2.5 < 2 (1 + beta) / lambda
+
+
+def test_stationary_variance_broadcasts_like_the_scalar_calls():
+    steps, lam = np.array([0.1, 0.5, 2.5]), np.array([[1.0], [0.2]])
+    grid = qt.stationary_variance(steps, 0.3, lam, 0.7)
+    assert grid.shape == (2, 3)
+    for i in range(2):
+        for j in range(3):
+            assert grid[i, j] == qt.stationary_variance(steps[j], 0.3, lam[i, 0], 0.7)
+
+
+# --- Nesterov ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("alpha, beta, lam", [(0.5, 0.9, 0.01), (0.3, 0.5, 1.0), (1.5, 0.8, 1.0)])
+def test_nesterov_matrix_matches_torch_nesterov(alpha, beta, lam):
+    run = surfaces.run(optim.sgd(alpha, momentum=beta, nesterov=True), surfaces.Quadratic([[lam]]), [1.0], 300)
+    y = run.params[:, 0]
+    T = qt.nesterov_iteration_matrix(alpha, beta, lam)
+    for k in range(2, 40):
+        assert T[0] @ [y[k - 1], y[k - 2]] == pytest.approx(y[k], rel=1e-9, abs=1e-14)
+    assert measured_rate(y) == pytest.approx(qt.nesterov_spectral_radius(alpha, beta, lam), rel=0.02)
+
+
+def test_nesterov_spectral_radius_is_the_largest_eigenvalue_modulus_and_broadcasts():
+    rng = np.random.default_rng(1)
+    alpha, beta, lam = rng.uniform(0, 3, 300), rng.uniform(0, 0.999, 300), rng.uniform(0.01, 2, 300)
+    expected = [np.max(np.abs(np.linalg.eigvals(qt.nesterov_iteration_matrix(a, b, l)))) for a, b, l in zip(alpha, beta, lam)]
+    np.testing.assert_allclose(qt.nesterov_spectral_radius(alpha, beta, lam), expected, rtol=1e-7)
+    assert isinstance(qt.nesterov_spectral_radius(0.5, 0.9, 0.01), float)
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.5, 0.9])
+def test_nesterov_stable_range_is_smaller_than_heavy_balls(beta):
+    limit = (2 + 2 * beta) / (1 + 2 * beta)   # root conditions of the Nesterov matrix (chapter text)
+    assert qt.nesterov_spectral_radius(0.99 * limit, beta, 1.0) < 1 < qt.nesterov_spectral_radius(1.01 * limit, beta, 1.0)
+    assert qt.spectral_radius(1.01 * limit, beta, 1.0) < 1 or beta == 0.0

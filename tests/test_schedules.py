@@ -133,8 +133,8 @@ def test_degenerate_parameters_are_classified_too():
 
 @pytest.mark.parametrize("call, error, name", [
     (lambda: S.constant(-1.0), ValueError, "lr"),
-    (lambda: S.step_decay(0.1), ValueError, "step_size and milestones"),
-    (lambda: S.step_decay(0.1, 10, milestones=(5,)), ValueError, "step_size and milestones"),
+    (lambda: S.step_decay(0.1), ValueError, "step_size and milestones, got step_size=None and milestones=None"),
+    (lambda: S.step_decay(0.1, 10, milestones=(5,)), ValueError, "step_size and milestones, got step_size=10 and milestones=\\(5,\\)"),
     (lambda: S.step_decay(0.1, 0), ValueError, "step_size"),
     (lambda: S.step_decay(0.1, milestones=(60, 30)), ValueError, "milestones"),
     (lambda: S.step_decay(0.1, 10, gamma=1.5), ValueError, "gamma"),
@@ -148,6 +148,9 @@ def test_degenerate_parameters_are_classified_too():
     (lambda: S.constant(0.1)(-1), ValueError, "t must be >= 0"),
     (lambda: S.constant(0.1)("3"), TypeError, "t must be a step count"),
     (lambda: S.partial_sums(S.constant(0.1), 0), ValueError, "horizon"),
+    (lambda: S.partial_sums(lambda t: 0.1, 5), ValueError, "schedule must map an array of 5 step counts to 5 rates, got shape \\(\\)"),
+    (lambda: S.constant(-1.0), ValueError, "lr must be in \\[0, inf\\], got -1"),
+    (lambda: S.cosine(0.1, 10, floor=0.5), ValueError, "floor must be in \\[0, 0.1\\], got 0.5"),
 ])
 def test_bad_arguments_name_themselves(call, error, name):
     with pytest.raises(error, match=name):

@@ -87,10 +87,12 @@ def test_saddle_stops_gd_on_the_axis_and_a_tiny_offset_escapes():
 
 def test_noisy_gradients_are_seeded_and_unbiased():
     noisy = surfaces.noisy(surfaces.quadratic(5.0), sigma=0.3)
-    a = surfaces.run(optim.sgd(0.1), noisy, (1.0, 1.0), 50, seed=3).params
-    b = surfaces.run(optim.sgd(0.1), noisy, (1.0, 1.0), 50, seed=3).params
-    c = surfaces.run(optim.sgd(0.1), noisy, (1.0, 1.0), 50, seed=4).params
+    a = surfaces.run(optim.sgd(0.1), noisy, (1.0, 1.0), 50, rng=3).params
+    b = surfaces.run(optim.sgd(0.1), noisy, (1.0, 1.0), 50, rng=3).params
+    c = surfaces.run(optim.sgd(0.1), noisy, (1.0, 1.0), 50, rng=4).params
+    d = surfaces.run(optim.sgd(0.1), noisy, (1.0, 1.0), 50, rng=np.random.default_rng(3)).params
     np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a, d)  # a Generator serves as well as its seed
     assert np.max(np.abs(a - c)) > 1e-3
     exact = surfaces.run(optim.sgd(0.1), noisy, (1.0, 1.0), 50).params
     np.testing.assert_array_equal(exact, surfaces.run(optim.sgd(0.1), noisy.surface, (1.0, 1.0), 50).params)
@@ -112,15 +114,15 @@ def test_least_squares_uses_the_real_diabetes_data_and_real_minibatches():
     # the minimum solves the normal equations
     np.testing.assert_allclose(ls.hessian @ ls.minimum, ls.X.T @ ls.y / 442, atol=1e-12)
     # an epoch of batches is a permutation of the rows; batch gradients average to the full gradient
-    batches = ls.batches(seed=0, batch_size=34)  # 442 = 13 * 34
+    batches = ls.batches(rng=0, batch_size=34)  # 442 = 13 * 34
     epoch = [next(batches) for _ in range(13)]
     assert sorted(np.concatenate(epoch).tolist()) == list(range(442))
     w = np.linspace(-1, 1, 10)
     np.testing.assert_allclose(np.mean([ls.grad(w, b) for b in epoch], axis=0), ls.grad(w), atol=1e-12)
-    second = [next(ls.batches(seed=0, batch_size=34)) for _ in range(2)]
+    second = [next(ls.batches(rng=0, batch_size=34)) for _ in range(2)]
     np.testing.assert_array_equal(second[0], second[1])  # seeded
     # SGD on mini-batches gets close to the least-squares loss
-    result = surfaces.run(optim.sgd(0.05), ls, np.zeros(10), 2000, seed=0)
+    result = surfaces.run(optim.sgd(0.05), ls, np.zeros(10), 2000, rng=0)
     assert result.losses[-1] < ls.value(ls.minimum) * 1.02
     two = surfaces.least_squares(features=(2, 8))
     assert two.dim == 2 and two.grid((-1, 1), (-1, 1), 5)[2].shape == (5, 5)
@@ -166,10 +168,18 @@ def test_grid_for_contour_plots():
     (lambda: surfaces.least_squares(batch_size=0), ValueError, "batch_size"),
     (lambda: surfaces.Quadratic([[1.0, 2.0], [0.0, 1.0]]), ValueError, "symmetric"),
     (lambda: surfaces.rosenbrock().grad([1.0, 2.0, 3.0]), ValueError, "x must have shape"),
-    (lambda: surfaces.least_squares().grad(np.zeros(10), [500]), ValueError, "batch"),
+    (lambda: surfaces.least_squares().grad(np.zeros(10), [500]), ValueError, r"batch must hold row indices in \[0, 442\), got 500"),
+    (lambda: surfaces.least_squares().grad(np.zeros(10), [0.5]), ValueError, "batch must be .* got dtype float64"),
+    (lambda: surfaces.least_squares(features=(2, 2)), ValueError, r"features must be distinct column indices in \[0, 9\], got \(2, 2\)"),
+    (lambda: surfaces.least_squares(features=2), TypeError, "features must be a sequence of column indices, got 2"),
+    (lambda: surfaces.least_squares().batches(rng="a"), TypeError, "rng must be a numpy.random.Generator or an integer seed"),
     (lambda: surfaces.run(optim.sgd(0.1), surfaces.rosenbrock(), (0.0,), 5), ValueError, "x0"),
     (lambda: surfaces.run(optim.sgd(0.1), surfaces.rosenbrock(), (0.0, 0.0), -1), ValueError, "steps"),
-    (lambda: surfaces.run(optim.sgd(0.1), surfaces.rosenbrock(), (0.0, 0.0), 5, seed=1), ValueError, "seed"),
+    (lambda: surfaces.run(optim.sgd(0.1), surfaces.rosenbrock(), (0.0, 0.0), 5, rng=1), ValueError,
+     "rng is only meaningful for a stochastic surface .* got a Rosenbrock surface"),
+    (lambda: surfaces.run(optim.sgd(0.1), surfaces.noisy(surfaces.rosenbrock(), 1.0), (0.0, 0.0), 5, rng=0.5), TypeError,
+     "rng must be a numpy.random.Generator or an integer seed >= 0, got float 0.5"),
+    (lambda: surfaces.rosenbrock().hessian_at([1.0]), ValueError, r"x must have shape \(2,\), got \(1,\)"),
     (lambda: surfaces.run("sgd", surfaces.rosenbrock(), (0.0, 0.0), 5), TypeError, "optimizer"),
     (lambda: surfaces.rosenbrock().grid((1, -1)), ValueError, "xlim"),
 ])
@@ -196,3 +206,34 @@ def test_race_validates_its_arguments():
         surfaces.race({}, surfaces.rosenbrock(), (0.0, 0.0), 5)
     with pytest.raises(ValueError, match=r"x0 must have shape \(2,\)"):
         surfaces.race({"sgd": optim.sgd(0.1)}, surfaces.rosenbrock(), (0.0,), 5)
+
+
+def test_race_with_an_rng_gives_every_optimizer_the_same_noise():
+    noisy = surfaces.noisy(surfaces.quadratic(5.0), sigma=0.5)
+    same = {"a": optim.sgd(0.1), "b": optim.sgd(0.1)}
+    for rng in (7, np.random.default_rng(7)):
+        runs = surfaces.race(same, noisy, (1.0, 1.0), 40, rng=rng)
+        np.testing.assert_array_equal(runs["a"].params, runs["b"].params)
+        assert not np.array_equal(runs["a"].params, surfaces.run(optim.sgd(0.1), noisy, (1.0, 1.0), 40).params)
+    seeded = surfaces.race(same, noisy, (1.0, 1.0), 40, rng=7)
+    np.testing.assert_array_equal(seeded["a"].params, surfaces.run(optim.sgd(0.1), noisy, (1.0, 1.0), 40, rng=7).params)
+
+
+@pytest.mark.parametrize("name", sorted(SURFACES))
+def test_hessian_is_the_derivative_of_the_gradient(name):
+    """Centred differences of grad, float64, at a few points (the widgets derive curvatures from it)."""
+    surface = SURFACES[name]
+    rng = np.random.default_rng(0)
+    for x in rng.uniform(-1.5, 1.5, (4, surface.dim)):
+        h = 1e-6
+        numeric = np.array([(surface.grad(x + h * e) - surface.grad(x - h * e)) / (2 * h) for e in np.eye(surface.dim)]).T
+        np.testing.assert_allclose(surface.hessian_at(x), numeric, rtol=1e-6, atol=1e-6)
+
+
+def test_rosenbrock_hessian_at_the_minimum():
+    rosen = surfaces.rosenbrock()
+    np.testing.assert_array_equal(rosen.hessian_at(rosen.minimum), [[802.0, -400.0], [-400.0, 200.0]])
+    noisy = surfaces.noisy(rosen, 1.0)
+    np.testing.assert_array_equal(noisy.hessian_at((0.3, 0.2)), rosen.hessian_at((0.3, 0.2)))
+    data = surfaces.least_squares(features=(2, 8))
+    np.testing.assert_array_equal(data.hessian_at(np.zeros(2)), data.hessian)

@@ -30,8 +30,8 @@ def test_explorer_reports_divergence_just_above_two_over_lambda_max():
 
 def test_explorer_stochastic_runs_use_real_minibatches():
     scene = scenes()["real data: diabetes regression"]
-    params, _ = explore(scene, 0.3, True, 0, steps=20, seed=0)
-    expected = surfaces.run(optim.sgd(lr=0.3), scene.surface, scene.starts[0], 20, seed=0).params
+    params, _ = explore(scene, 0.3, True, 0, steps=20, rng=0)
+    expected = surfaces.run(optim.sgd(lr=0.3), scene.surface, scene.starts[0], 20, rng=0).params
     np.testing.assert_allclose(params, expected)
     exact, _ = explore(scene, 0.3, False, 0, steps=20)
     assert not np.allclose(params, exact)

@@ -3,16 +3,16 @@ r"""Experiments of the chapter "Adaptive learning rates": races, effective steps
 The optimizers live in :mod:`course_lib.optim` and the surfaces in :mod:`course_lib.surfaces`;
 this module puts them together into what the chapter's figures and widgets show::
 
-    runs = race(surfaces.quadratic(50), x0=(-2.0, 1.5), steps=200, lr=0.1, sgd_lr=1.0)
+    runs = optimizer_race(surfaces.quadratic(50), x0=(-2.0, 1.5), steps=200, lr=0.1, sgd_lr=1.0)
     runs["Adam"].losses                          # f(x_0) .. f(x_200), NaN after a divergence
-    g = gradient_stream(500, scales=(1.0, 0.01), seed=0)
+    g = gradient_stream(500, scales=(1.0, 0.01), rng=0)
     updates(optim.adagrad(0.1), g)               # the steps an optimizer takes on that stream
     adam_steps(g, lr=0.1, bias_correction=False) # Adam's steps without bias correction
     online_adam_problem(optim.adam(0.1), 5000)   # Reddi et al.'s example: x_1 .. x_5000
 
 Public names
 ------------
-``RACE_METHODS``, ``race``, ``gradient_stream``, ``updates``, ``effective_learning_rates``,
+``OPTIMIZER_RACE_METHODS``, ``optimizer_race``, ``gradient_stream``, ``updates``, ``effective_learning_rates``,
 ``adam_steps``, ``online_adam_problem``, ``least_squares_curvature``.
 """
 from __future__ import annotations
@@ -22,8 +22,8 @@ import numpy as np
 from course_lib import _validate, optim, surfaces
 
 __all__ = [
-    "RACE_METHODS",
-    "race",
+    "OPTIMIZER_RACE_METHODS",
+    "optimizer_race",
     "gradient_stream",
     "updates",
     "effective_learning_rates",
@@ -32,17 +32,18 @@ __all__ = [
     "least_squares_curvature",
 ]
 
-#: The methods of :func:`race`, in the order they are drawn.
-RACE_METHODS = ("SGD", "momentum", "AdaGrad", "RMSProp", "Adadelta", "Adam")
+#: The methods of :func:`optimizer_race`, in the order they are drawn.
+OPTIMIZER_RACE_METHODS = ("SGD", "momentum", "AdaGrad", "RMSProp", "Adadelta", "Adam")
 
-def race(surface, x0, steps, lr=0.1, sgd_lr=0.1, momentum=0.9, adadelta_lr=1.0) -> dict:
+
+def optimizer_race(surface, x0, steps, lr=0.1, sgd_lr=0.1, momentum=0.9, adadelta_lr=1.0) -> dict:
     r"""Run the six methods of the chapter from the same start, with exact gradients.
 
     ``SGD`` is ``optim.sgd(sgd_lr)``, ``momentum`` is ``optim.sgd(sgd_lr, momentum)``; ``AdaGrad``,
     ``RMSProp`` and ``Adam`` use the same ``lr`` (their steps have the units of the parameters,
     so one value is comparable across them) with torch's defaults otherwise; ``Adadelta`` is
     Zeiler's, ``optim.adadelta(adadelta_lr)`` (it needs no learning rate: torch's default 1).
-    Returns ``{name: surfaces.Run}`` in the order of :data:`RACE_METHODS`; a run that diverges
+    Returns ``{name: surfaces.Run}`` in the order of :data:`OPTIMIZER_RACE_METHODS`; a run that diverges
     (overflow, or farther than 1e6 from ``x0``) has NaN from that point on.
     """
     lr = _validate.real("lr", lr, low=0.0, low_open=True)
@@ -61,8 +62,8 @@ def race(surface, x0, steps, lr=0.1, sgd_lr=0.1, momentum=0.9, adadelta_lr=1.0) 
     return surfaces.race(optimizers, surface, x0, steps)
 
 
-def gradient_stream(steps, scales=(1.0, 0.01), *, noise=0.5, shrink_at=None, shrink=0.1, seed=0) -> np.ndarray:
-    r"""A seeded stream of gradients, shape (steps, d), d = ``len(scales)``:
+def gradient_stream(steps, scales=(1.0, 0.01), *, noise=0.5, shrink_at=None, shrink=0.1, rng=0) -> np.ndarray:
+    r"""A random stream of gradients drawn from ``rng`` (a Generator or an int seed), shape (steps, d), d = ``len(scales)``:
 
     .. math:: g_{t,i} = s_i\,(1 + \sigma z_{t,i})\,c_t, \qquad z_{t,i} \sim \mathcal N(0, 1),
 
@@ -78,7 +79,7 @@ def gradient_stream(steps, scales=(1.0, 0.01), *, noise=0.5, shrink_at=None, shr
     shrink = _validate.real("shrink", shrink, low=0.0, low_open=True)
     if shrink_at is not None:
         shrink_at = _validate.integer("shrink_at", shrink_at, low=1)
-    rng = np.random.default_rng(seed)
+    rng = _validate.rng("rng", rng)
     g = scales * (1.0 + noise * rng.standard_normal((steps, scales.size)))
     if shrink_at is not None:
         g[shrink_at - 1:] *= shrink

@@ -3,13 +3,15 @@ r"""Small measurements behind the figures of the chapter "Gradient descent and t
 Each function computes one thing the chapter plots, and is tested against an independent route
 (``surfaces.run`` with ``optim.sgd``, ``numpy.linalg.matrix_power``, a closed form):
 
-``minibatch_indices``   the mini-batches ``surfaces.run(..., seed=s)`` draws on a least-squares surface
+``minibatch_indices``   the mini-batches ``surfaces.run(..., rng=s)`` draws on a least-squares surface
 ``sgd_least_squares``   SGD on those mini-batches, vectorised over several seeds (fast enough for widgets)
 ``gradient_noise``      the measured mean squared error of mini-batch gradients, per batch size
 ``gradient_noise_theory`` its exact value, :math:`\operatorname{tr}\Sigma/B \cdot (n-B)/(n-1)`
-``noise_floor``         the stationary excess loss of constant-rate SGD with Gaussian gradient noise
 ``power_norms``         :math:`\|W^t\|_2` for t = 0..steps (vanishing and exploding products)
 ``least_squares_step``  one SGD step on a mini-batch of a least-squares problem (the chapter's exercise)
+
+The stationary excess loss of constant-rate SGD with gradient noise, which the chapter compares
+with long noisy runs, is theory: :func:`course_lib.quadratic_theory.noise_floor`.
 """
 from __future__ import annotations
 
@@ -23,7 +25,6 @@ __all__ = [
     "sgd_least_squares",
     "gradient_noise",
     "gradient_noise_theory",
-    "noise_floor",
     "power_norms",
     "least_squares_step",
 ]
@@ -35,18 +36,18 @@ def _least_squares(surface):
     return surface
 
 
-def minibatch_indices(surface, steps, seed, batch_size=None) -> np.ndarray:
+def minibatch_indices(surface, steps, rng, batch_size=None) -> np.ndarray:
     """The row indices of ``steps`` mini-batches, shape (steps, B), drawn as ``surfaces.run`` draws them.
 
-    ``rng = numpy.random.default_rng(seed)``, then per step ``rng.choice(n, B, replace=False)``: a fresh
-    sample without replacement each step. ``batch_size`` defaults to the surface's.
+    ``rng`` (a Generator, or an int seed for ``numpy.random.default_rng``), then per step
+    ``rng.choice(n, B, replace=False)``: a fresh sample without replacement each step. ``batch_size``
+    defaults to the surface's.
     """
     surface = _least_squares(surface)
     steps = _validate.integer("steps", steps, low=0)
-    seed = _validate.integer("seed", seed, low=0)
+    rng = _validate.rng("rng", rng)
     batch_size = surface.batch_size if batch_size is None else _validate.integer(
         "batch_size", batch_size, low=1, high=surface.n)
-    rng = np.random.default_rng(seed)
     out = np.empty((steps, batch_size), dtype=np.int64)
     for k in range(steps):
         out[k] = rng.choice(surface.n, size=batch_size, replace=False)
@@ -62,7 +63,7 @@ def sgd_least_squares(surface, lr, x0, batches) -> np.ndarray:
     :mod:`course_lib.schedules`). ``x0``: shape (d,). ``batches``: integer row indices of shape
     (steps, B), or (S, steps, B) for S independent runs at once. Returns the losses
     :math:`f(w_0), \dots, f(w_{steps})` of shape (steps + 1,) or (S, steps + 1): exactly what
-    ``surfaces.run(optim.sgd(lr), surface, x0, steps, seed=s).losses`` gives on
+    ``surfaces.run(optim.sgd(lr), surface, x0, steps, rng=s).losses`` gives on
     ``minibatch_indices(surface, steps, s)``, computed for all runs at once. A run that diverges
     gives ``inf`` from then on (no overflow warnings).
     """
@@ -70,16 +71,20 @@ def sgd_least_squares(surface, lr, x0, batches) -> np.ndarray:
     w = np.array(_surfaces._point("x0", x0, surface.dim), dtype=np.float64)
     batches = np.asarray(batches)
     if batches.ndim not in (2, 3) or not np.issubdtype(batches.dtype, np.integer) or batches.shape[-1] < 1:
-        raise ValueError("batches must be integer row indices of shape (steps, B) or (S, steps, B)")
+        raise ValueError(f"batches must be integer row indices of shape (steps, B) or (S, steps, B), "
+                         f"got dtype {batches.dtype} and shape {batches.shape}")
     if batches.size and (batches.min() < 0 or batches.max() >= surface.n):
-        raise ValueError(f"batches must hold row indices in [0, {surface.n})")
+        bad = batches.min() if batches.min() < 0 else batches.max()
+        raise ValueError(f"batches must hold row indices in [0, {surface.n}), got {bad}")
     single = batches.ndim == 2
     runs = batches[None] if single else batches
     n_runs, steps, size = runs.shape
     if callable(lr):
         rates = np.asarray(lr(np.arange(steps)), dtype=np.float64).reshape(steps)
-        if np.any(~np.isfinite(rates)) or np.any(rates < 0):
-            raise ValueError("the lr schedule must return finite rates >= 0")
+        bad = ~np.isfinite(rates) | (rates < 0)
+        if np.any(bad):
+            raise ValueError(f"lr (a schedule) must return finite rates >= 0, got {rates[bad][0]:g} "
+                             f"at step {int(np.argmax(bad))}")
     else:
         rates = np.full(steps, _validate.real("lr", lr, low=0.0))
     X, y = surface.X, surface.y
@@ -101,17 +106,18 @@ def _per_example_gradients(surface, w):
     return surface.X * residual[:, None]                         # (n, d): row i is grad L_i(w)
 
 
-def gradient_noise(surface, w, batch_sizes, draws, seed) -> np.ndarray:
+def gradient_noise(surface, w, batch_sizes, draws, rng) -> np.ndarray:
     r"""Measured :math:`\mathbb E\|g_B - \nabla f(w)\|^2` for each batch size B (``draws`` batches each).
 
     :math:`g_B` is the mean of the per-example gradients over B rows drawn without replacement, as
-    ``surface.grad(w, batch)`` computes it. Returns an array shaped like ``batch_sizes``.
+    ``surface.grad(w, batch)`` computes it; the batches are drawn from ``rng`` (a Generator or an
+    int seed). Returns an array shaped like ``batch_sizes``.
     """
     surface = _least_squares(surface)
     w = _surfaces._point("w", w, surface.dim)
     sizes = [_validate.integer("batch_sizes", b, low=1, high=surface.n) for b in np.atleast_1d(batch_sizes)]
     draws = _validate.integer("draws", draws, low=1)
-    rng = np.random.default_rng(_validate.integer("seed", seed, low=0))
+    rng = _validate.rng("rng", rng)
     per_example = _per_example_gradients(surface, w)
     full = per_example.mean(axis=0)
     # draws random permutations; the first b entries of each are a batch of b rows without replacement
@@ -141,28 +147,6 @@ def gradient_noise_theory(surface, w, batch_sizes) -> np.ndarray:
     trace = np.sum(per_example.var(axis=0))
     n = surface.n
     return (trace / sizes * (n - sizes) / (n - 1)).reshape(np.shape(batch_sizes))
-
-
-def noise_floor(lr, eigenvalues, sigma) -> float:
-    r"""Stationary excess loss :math:`\lim_k \mathbb E[f(x_k) - f^*]` of SGD with a constant rate on
-    :math:`f(x) = \tfrac12 x^\top H x` when each gradient carries independent noise :math:`\sigma\xi`,
-    :math:`\xi \sim N(0, I)` (``surfaces.noisy``):
-
-    .. math:: \sum_i \frac{\alpha\sigma^2}{2(2 - \alpha\lambda_i)}
-              \;\approx\; \frac{d\,\alpha\sigma^2}{4} \quad (\alpha\lambda_i \ll 1)
-
-    Along eigen-direction i the error obeys :math:`e_{k+1} = (1-\alpha\lambda_i)e_k - \alpha\sigma\xi_k`,
-    whose stationary variance is :math:`\alpha\sigma^2/(\lambda_i(2-\alpha\lambda_i))`. Proportional to
-    :math:`\alpha`: halving the rate halves the floor. Requires :math:`0 < \alpha\lambda_i < 2`.
-    """
-    alpha = _validate.real("lr", lr, low=0.0, low_open=True)
-    lam = np.atleast_1d(_validate.array("eigenvalues", eigenvalues))
-    sigma = _validate.real("sigma", sigma, low=0.0)
-    if lam.ndim != 1 or lam.size == 0 or np.any(lam <= 0):
-        raise ValueError("eigenvalues must be a non-empty list of positive numbers")
-    if np.any(alpha * lam >= 2):
-        raise ValueError(f"lr must be below 2 / max(eigenvalues) = {2 / lam.max():g} for a stationary state")
-    return float(np.sum(alpha * sigma**2 / (2.0 * (2.0 - alpha * lam))))
 
 
 def power_norms(W, steps) -> np.ndarray:
@@ -200,10 +184,7 @@ def least_squares_step(w, X, y, batch, lr) -> np.ndarray:
     y = _validate.array("y", y)
     if w.ndim != 1 or X.ndim != 2 or X.shape[1] != w.size or y.shape != (X.shape[0],):
         raise ValueError(f"shapes must be w (d,), X (n, d), y (n,); got {w.shape}, {X.shape}, {y.shape}")
-    rows = np.asarray(batch)
-    if rows.ndim != 1 or rows.size == 0 or not np.issubdtype(rows.dtype, np.integer) \
-            or rows.min() < 0 or rows.max() >= X.shape[0]:
-        raise ValueError(f"batch must be a non-empty 1-D array of row indices in [0, {X.shape[0]})")
+    rows = _surfaces._rows("batch", batch, X.shape[0])
     lr = _validate.real("lr", lr, low=0.0)
     Xb, yb = X[rows], y[rows]
     return w - lr * Xb.T @ (Xb @ w - yb) / rows.size

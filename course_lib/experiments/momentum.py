@@ -1,19 +1,18 @@
-r"""Experiments of the chapter "Momentum": races, eigen-coordinates, regimes, noise floors.
+r"""Experiments of the chapter "Momentum": races and eigen-coordinates, measured on real runs.
 
 The optimizers live in :mod:`course_lib.optim`, the surfaces in :mod:`course_lib.surfaces` and the
-exact theory of heavy ball on a quadratic in :mod:`course_lib.quadratic_theory`; this module
-puts them together into what the chapter's figures and widgets show::
+exact theory of heavy ball and Nesterov on a quadratic (rates, regimes, noise floors) in
+:mod:`course_lib.quadratic_theory`; this module runs the optimizers so that the chapter's figures
+and widgets can show what happens beside what the theory predicts::
 
-    runs = race(surfaces.quadratic(50), lr=1.0, momentum=0.9, x0=(-2.0, 1.5), steps=100)
+    runs = momentum_race(surfaces.quadratic(50), x0=(-2.0, 1.5), steps=100, lr=1.0, momentum=0.9)
     runs["Nesterov"].losses                      # f(x_0) .. f(x_100), NaN after a divergence
     x = eigen_trajectory(1.0, 0.9, 0.02, 200)    # one eigen-coordinate x_0 .. x_200 (x_0 = 1)
-    regime(1.0, 0.9, 0.02)                       # 'under-damped'
-    noise_floor(0.1, 0.9, [1.0, 0.02], 0.5)      # expected loss of momentum at stationarity
+    measured_rate(x)                             # compare with quadratic_theory.spectral_radius
 
 Public names
 ------------
-``race``, ``eigen_trajectory``, ``measured_rate``, ``regime``, ``stationary_variance``,
-``noise_floor``, ``nesterov_iteration_matrix``, ``nesterov_spectral_radius``.
+``momentum_race``, ``eigen_trajectory``, ``measured_rate``.
 """
 from __future__ import annotations
 
@@ -22,17 +21,13 @@ import numpy as np
 from course_lib import _validate, optim, quadratic_theory, surfaces
 
 __all__ = [
-    "race",
+    "momentum_race",
     "eigen_trajectory",
     "measured_rate",
-    "regime",
-    "stationary_variance",
-    "noise_floor",
-    "nesterov_iteration_matrix",
-    "nesterov_spectral_radius",
 ]
 
-def race(surface, lr, momentum, x0, steps) -> dict:
+
+def momentum_race(surface, x0, steps, lr, momentum) -> dict:
     r"""Run SGD, heavy-ball momentum and Nesterov momentum side by side (exact gradients).
 
     The three are ``optim.sgd(lr)``, ``optim.sgd(lr, momentum)`` and
@@ -68,7 +63,7 @@ def eigen_trajectory(step, momentum, eigenvalue, steps, x0=1.0) -> np.ndarray:
     steps = _validate.integer("steps", steps, low=1)
     x0 = _validate.real("x0", x0)
     if x0 == 0:
-        raise ValueError("x0 must be nonzero (at 0 the coordinate never moves)")
+        raise ValueError(f"x0 must be nonzero (at 0 the coordinate never moves), got {x0:g}")
     with np.errstate(over="ignore", invalid="ignore"):
         result = surfaces.run(optim.sgd(lr=step, momentum=momentum), surfaces.Quadratic([[eigenvalue]]),
                               [x0], steps)
@@ -91,7 +86,10 @@ def measured_rate(trajectory, *, skip=None) -> float:
     """
     if isinstance(trajectory, (str, bytes, dict, set)) or trajectory is None:
         raise TypeError(f"trajectory must be an array of numbers, got {type(trajectory).__name__}")
-    x = np.asarray(trajectory, dtype=np.float64)  # NaN allowed: a cut, divergent run
+    try:
+        x = np.asarray(trajectory, dtype=np.float64)  # NaN allowed: a cut, divergent run
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"trajectory must be an array of real numbers: {error}") from None
     if x.ndim == 1:
         x = x[:, None]
     if x.ndim != 2 or x.shape[0] < 4:
@@ -105,96 +103,3 @@ def measured_rate(trajectory, *, skip=None) -> float:
     skip = errors.size // 4 if skip is None else _validate.integer("skip", skip, low=0)
     skip = min(skip, errors.size - 2)
     return quadratic_theory.fit_rate(errors, skip=skip)
-
-
-def regime(step, momentum, eigenvalue) -> str:
-    r"""How heavy ball moves along one eigen-direction (roots of :math:`z^2 - (1+\beta-\alpha\lambda)z + \beta`).
-
-    ``"diverges"`` outside :math:`0 < \alpha\lambda < 2(1+\beta)` (``"stuck"`` at :math:`\alpha\lambda = 0`);
-    otherwise, with discriminant :math:`D = (1+\beta-\alpha\lambda)^2 - 4\beta`:
-    ``"under-damped"`` for :math:`D < 0` (complex roots: ripples shrinking by :math:`\sqrt\beta`),
-    ``"critically damped"`` for :math:`D = 0` (to a relative 1e-9), and for :math:`D > 0`
-    ``"over-damped"`` if the dominant root is positive (monotone creep) or ``"sign-flipping"`` if it is
-    negative (the sign flips every step, as gradient descent with :math:`\alpha\lambda > 1`).
-    """
-    alpha = _validate.real("step", step, low=0.0)
-    beta = _validate.real("momentum", momentum, low=0.0, high=1.0, high_open=True)
-    lam = _validate.real("eigenvalue", eigenvalue, low=0.0, low_open=True)
-    product = alpha * lam
-    if product == 0:
-        return "stuck"
-    if not quadratic_theory.converges(alpha, beta, lam):
-        return "diverges"
-    trace = 1.0 + beta - product
-    disc = trace * trace - 4.0 * beta
-    if abs(disc) <= 1e-9 * max(1.0, trace * trace):
-        return "critically damped"
-    if disc < 0:
-        return "under-damped"
-    return "over-damped" if trace > 0 else "sign-flipping"
-
-
-def stationary_variance(step, momentum, eigenvalue, sigma):
-    r"""The variance that gradient noise leaves in one eigen-coordinate, at stationarity.
-
-    With noisy gradients :math:`\lambda x_k + \sigma\xi_k` (:math:`\xi_k \sim N(0,1)`), heavy ball is
-    the AR(2) process :math:`x_{k+1} = (1+\beta-\alpha\lambda)x_k - \beta x_{k-1} - \alpha\sigma\xi_k`,
-    whose stationary variance is
-
-    .. math::
-
-        \operatorname{Var} x = \frac{\alpha\,\sigma^2\,(1+\beta)}
-                                    {\lambda\,(1-\beta)\,\bigl(2(1+\beta) - \alpha\lambda\bigr)}
-        \;\approx\; \frac{\alpha}{1-\beta}\cdot\frac{\sigma^2}{2\lambda}
-        \quad(\alpha\lambda \ll 1).
-
-    :math:`\beta = 0` gives SGD's :math:`\alpha\sigma^2/(\lambda(2-\alpha\lambda))`. Momentum acts like
-    SGD with the step :math:`\alpha/(1-\beta)`. ``inf`` outside the convergence region. Broadcasts.
-    """
-    alpha = np.asarray(_validate.array("step", step))
-    beta = np.asarray(_validate.array("momentum", momentum))
-    lam = np.asarray(_validate.array("eigenvalue", eigenvalue))
-    sigma = _validate.real("sigma", sigma, low=0.0)
-    if np.any(alpha <= 0) or np.any(beta < 0) or np.any(beta >= 1) or np.any(lam <= 0):
-        raise ValueError("step and eigenvalue must be > 0 and momentum in [0, 1)")
-    denominator = lam * (1.0 - beta) * (2.0 * (1.0 + beta) - alpha * lam)
-    with np.errstate(divide="ignore"):
-        out = np.where(denominator > 0, alpha * sigma**2 * (1.0 + beta) / np.where(denominator > 0, denominator, 1.0),
-                       np.inf)
-    return float(out) if out.ndim == 0 else out
-
-
-def noise_floor(step, momentum, eigenvalues, sigma) -> float:
-    r"""The expected loss :math:`\mathbb E f = \tfrac12\sum_i \lambda_i \operatorname{Var} x_i` at
-    stationarity, for :math:`f = \tfrac12 x^\top H x` with eigenvalues ``eigenvalues`` and isotropic
-    gradient noise of standard deviation ``sigma`` per component (:func:`course_lib.surfaces.noisy`).
-    For small steps it is about :math:`d\,\sigma^2\alpha / (4(1-\beta))`, d = number of eigenvalues."""
-    lam = np.atleast_1d(_validate.array("eigenvalues", eigenvalues))
-    if lam.ndim != 1 or lam.size == 0 or np.any(lam <= 0):
-        raise ValueError("eigenvalues must be a non-empty list of positive numbers")
-    variances = np.atleast_1d(stationary_variance(step, momentum, lam, sigma))
-    return float(0.5 * np.sum(lam * variances))
-
-
-def nesterov_iteration_matrix(step, momentum, eigenvalue) -> np.ndarray:
-    r"""Nesterov's 2x2 matrix along one eigen-direction, on :math:`(y_k, y_{k-1})` for torch's iterates y:
-
-    .. math::
-
-        y_{k+1} = (1+\beta)(1-\alpha\lambda)\,y_k - \beta(1-\alpha\lambda)\,y_{k-1}, \qquad
-        T_N = \begin{pmatrix} (1+\beta)(1-\alpha\lambda) & -\beta(1-\alpha\lambda) \\ 1 & 0 \end{pmatrix}
-
-    (``optim.sgd(step, momentum, nesterov=True)`` on :math:`\tfrac12\lambda y^2`). Compared with heavy
-    ball's :math:`T`, the momentum term is multiplied by :math:`1 - \alpha\lambda`: it shrinks in
-    directions of high curvature, which damps their oscillations.
-    """
-    alpha = _validate.real("step", step, low=0.0)
-    beta = _validate.real("momentum", momentum, low=0.0, high=1.0, high_open=True)
-    lam = _validate.real("eigenvalue", eigenvalue)
-    c = 1.0 - alpha * lam
-    return np.array([[(1.0 + beta) * c, -beta * c], [1.0, 0.0]])
-
-
-def nesterov_spectral_radius(step, momentum, eigenvalue) -> float:
-    r"""The spectral radius of :func:`nesterov_iteration_matrix`: Nesterov's rate along one direction."""
-    return float(np.max(np.abs(np.linalg.eigvals(nesterov_iteration_matrix(step, momentum, eigenvalue)))))

@@ -14,7 +14,7 @@ def race_surfaces() -> dict:
     """The surfaces of the optimizer race, by name: each a dict with the ``surface``, its start
     ``x0``, the number of ``steps``, the plot limits ``xlim``/``ylim``/``loss_ylim``, contour
     ``levels``, and ``L``, the largest curvature at the minimum (SGD's step is a multiple of 1/L)."""
-    rosen_hessian = np.array([[802.0, -400.0], [-400.0, 200.0]])  # at the minimum (1, 1)
+    rosen = surfaces.rosenbrock()
     return {
         "axis-aligned ravine (κ = 100)": dict(
             surface=surfaces.quadratic(100.0, angle=np.pi / 2), x0=(-4.0, 1.5), steps=150,
@@ -25,9 +25,9 @@ def race_surfaces() -> dict:
             xlim=(-5.0, 5.0), ylim=(-3.5, 3.5), loss_ylim=(1e-12, 1e2),
             levels=np.geomspace(1e-3, 10.0, 12), L=1.0),
         "Rosenbrock": dict(
-            surface=surfaces.rosenbrock(), x0=(-1.2, 1.0), steps=300,
+            surface=rosen, x0=(-1.2, 1.0), steps=300,
             xlim=(-2.0, 2.0), ylim=(-1.0, 3.0), loss_ylim=(1e-12, 1e3),
-            levels=np.geomspace(0.05, 800.0, 14), L=float(np.linalg.eigvalsh(rosen_hessian)[-1])),
+            levels=np.geomspace(0.05, 800.0, 14), L=float(np.linalg.eigvalsh(rosen.hessian_at(rosen.minimum))[-1])),
         "saddle point": dict(
             surface=surfaces.saddle(), x0=(1.5, 1e-3), steps=150,
             xlim=(-2.0, 2.0), ylim=(-1.5, 1.5), loss_ylim=(-0.3, 1.3),
@@ -56,7 +56,7 @@ class OptimizerRaceWidget(RaceWidget):
         }, figsize=(9.5, 4.0))
 
     def race(self, spec, lr, sgd_step):
-        return experiments.race(spec["surface"], spec["x0"], spec["steps"], lr=lr, sgd_lr=sgd_step / spec["L"])
+        return experiments.optimizer_race(spec["surface"], spec["x0"], spec["steps"], lr=lr, sgd_lr=sgd_step / spec["L"])
 
     def title(self, spec, runs, lr, sgd_step):
         best = min(runs, key=lambda name: np.nan_to_num(runs[name].losses[-1], nan=np.inf))
@@ -101,7 +101,7 @@ class EffectiveStepWidget(FigureWidget):
 
     def update(self, rho, flat_scale, shrink):
         grads = experiments.gradient_stream(self.STEPS, scales=(1.0, flat_scale), noise=0.5,
-                                                     shrink_at=250 if shrink else None, seed=0)
+                                            shrink_at=250 if shrink else None, rng=0)
         methods = {"AdaGrad": optim.adagrad(self.LR), "RMSProp": optim.rmsprop(self.LR, alpha=rho)}
         self.rates = {}
         for method, opt in methods.items():
@@ -146,7 +146,7 @@ class AdamStartWidget(FigureWidget):
         self.ax = ax
 
     def update(self, beta1, beta2, scale, noise):
-        grads = scale * experiments.gradient_stream(self.STEPS, scales=(1.0,), noise=noise, seed=1)
+        grads = scale * experiments.gradient_stream(self.STEPS, scales=(1.0,), noise=noise, rng=1)
         betas = (beta1, beta2)
         self.steps = {
             correction: experiments.adam_steps(grads, self.LR, betas, bias_correction=correction)[:, 0] / self.LR

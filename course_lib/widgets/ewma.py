@@ -4,14 +4,16 @@ from __future__ import annotations
 import ipywidgets as widgets
 import numpy as np
 
-from course_lib import ewma
+from course_lib import _validate, ewma
 from course_lib.plotting import COLORS
 from course_lib.widgets._core import FigureWidget
 
 
-def noisy_series(n: int = 120, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """A seeded noisy signal: a slow wave plus Gaussian noise. Returns (t, y), shapes (n,), t = 1..n."""
-    rng = np.random.default_rng(seed)
+def noisy_series(n: int = 120, rng=0) -> tuple[np.ndarray, np.ndarray]:
+    """A noisy signal: a slow wave plus Gaussian noise drawn from ``rng`` (a Generator or an int seed).
+    Returns (t, y), shapes (n,), t = 1..n."""
+    n = _validate.integer("n", n, low=1)
+    rng = _validate.rng("rng", rng)
     t = np.arange(1, n + 1, dtype=np.float64)
     signal = 10 + 5 * np.sin(2 * np.pi * t / 80) + 0.02 * t
     return t, signal + 2.0 * rng.standard_normal(n)
@@ -20,8 +22,8 @@ def noisy_series(n: int = 120, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 class EWMASeriesWidget(FigureWidget):
     """A noisy series with its EWMA and bias-corrected EWMA; a rho slider and a correction toggle."""
 
-    def __init__(self, n: int = 120, seed: int = 0, rho: float = 0.9):
-        self.t, self.y = noisy_series(n, seed)
+    def __init__(self, n: int = 120, rng=0, rho: float = 0.9):
+        self.t, self.y = noisy_series(n, rng)
         super().__init__({
             "rho": widgets.FloatSlider(value=rho, min=0.0, max=0.99, step=0.01, description="ρ",
                                        readout_format=".2f", continuous_update=True),

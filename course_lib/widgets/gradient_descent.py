@@ -24,7 +24,7 @@ class Scene(NamedTuple):
     """A surface as the explorer shows it: limits, start points, the noise model, the loss range."""
     label: str
     surface: surfaces.Surface
-    noisy: surfaces.Surface      # the same surface with stochastic gradients (run with a seed)
+    noisy: surfaces.Surface      # the same surface with stochastic gradients (run with an rng)
     xlim: tuple
     ylim: tuple
     starts: tuple                # three start points
@@ -62,8 +62,9 @@ def scenes() -> dict[str, Scene]:
     return out
 
 
-def explore(scene: Scene, lr: float, stochastic: bool, start: int, steps: int = STEPS, seed: int = 0):
-    """Run plain SGD (``optim.sgd(lr)``) on the scene from its start point ``start`` (0, 1 or 2).
+def explore(scene: Scene, lr: float, stochastic: bool, start: int, steps: int = STEPS, rng=0):
+    """Run plain SGD (``optim.sgd(lr)``) on the scene from its start point ``start`` (0, 1 or 2),
+    with noisy or mini-batch gradients drawn from ``rng`` (a Generator or an int seed) if ``stochastic``.
 
     Returns ``(params, excess)``: the trajectory (k + 1, 2) and the excess losses f(x_k) - f* (k + 1,),
     cut at the first step whose loss is not finite or exceeds 1e6 (divergence); ``len(excess) - 1``
@@ -74,7 +75,7 @@ def explore(scene: Scene, lr: float, stochastic: bool, start: int, steps: int = 
     surface = scene.noisy if stochastic else scene.surface
     with np.errstate(all="ignore"):
         result = surfaces.run(optim.sgd(lr=lr), surface, scene.starts[start], steps,
-                              seed=seed if stochastic else None)
+                              rng=rng if stochastic else None)
         excess = result.losses - scene.f_star
     bad = ~np.isfinite(excess) | (excess > 1e6) | ~np.all(np.isfinite(result.params), axis=1)
     end = int(np.argmax(bad)) if bad.any() else len(excess)

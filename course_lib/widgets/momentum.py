@@ -12,13 +12,11 @@ from course_lib.plotting import COLORS
 from course_lib.widgets._core import FigureWidget, RaceWidget
 
 
-
 def race_surfaces() -> dict:
     """The two surfaces of the race, by name: each a dict with the ``surface``, its start ``x0``,
     the number of ``steps``, the plot limits ``xlim``/``ylim``/``loss_ylim``, contour ``levels`` and
     ``L``, the largest curvature at the minimum (the slider sets the step as a multiple of 1/L)."""
     rosen = surfaces.rosenbrock()
-    hessian_at_minimum = np.array([[802.0, -400.0], [-400.0, 200.0]])  # of (1 - x)^2 + 100 (y - x^2)^2 at (1, 1)
     return {
         "quadratic (κ = 50)": dict(
             surface=surfaces.quadratic(50.0, angle=np.pi / 6), x0=(-2.0, 1.6), steps=100,
@@ -27,7 +25,7 @@ def race_surfaces() -> dict:
         "Rosenbrock": dict(
             surface=rosen, x0=(-1.2, 1.0), steps=300,
             xlim=(-2.0, 2.0), ylim=(-1.0, 3.0), loss_ylim=(1e-10, 1e3),
-            levels=np.geomspace(0.05, 800.0, 14), L=float(np.linalg.eigvalsh(hessian_at_minimum)[-1])),
+            levels=np.geomspace(0.05, 800.0, 14), L=float(np.linalg.eigvalsh(rosen.hessian_at(rosen.minimum))[-1])),
     }
 
 
@@ -50,7 +48,7 @@ class MomentumRaceWidget(RaceWidget):
         }, figsize=(9.0, 3.8))
 
     def race(self, spec, step, momentum):
-        return experiments.race(spec["surface"], step / spec["L"], momentum, spec["x0"], spec["steps"])
+        return experiments.momentum_race(spec["surface"], spec["x0"], spec["steps"], step / spec["L"], momentum)
 
     def title(self, spec, runs, step, momentum):
         return f"α = {step / spec['L']:.3g}, β = {momentum:.2f}"
@@ -81,9 +79,9 @@ class RateMapWidget(FigureWidget):
         ax_map = fig.add_subplot(grid[:, 0])
         self.ax_x = fig.add_subplot(grid[0, 1])
         self.ax_err = fig.add_subplot(grid[1, 1], sharex=self.ax_x)
-        steps = np.linspace(0.0, 4.0, 201)
+        step_sizes = np.linspace(0.0, 4.0, 201)
         momenta = np.linspace(0.0, 0.98, 99)
-        rates = quadratic_theory.rate_map(steps, momenta, [self.MU, self.L])
+        rates = quadratic_theory.rate_map(step_sizes, momenta, [self.MU, self.L])
         best_step, best_momentum, best_rate = quadratic_theory.optimal_momentum(self.MU, self.L)
         # discrete levels: easier to read, and a PNG of flat colours encodes several times faster
         levels = [0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 1.0]
@@ -94,7 +92,7 @@ class RateMapWidget(FigureWidget):
         # the borders of the regimes, for both eigenvalues
         for lam, style in ((self.L, "-"), (self.MU, "--")):
             a = np.linspace(1e-4, min(4.0, 1.0 / lam), 200)
-            ax_map.plot(a, (1 - np.sqrt(a * lam)) ** 2, style, color="white", linewidth=0.9)
+            ax_map.plot(a, quadratic_theory.critical_momentum(a, lam), style, color="white", linewidth=0.9)
         ax_map.plot(2 * (1 + momenta), momenta, ":", color="white", linewidth=1.2)
         ax_map.plot([best_step], [best_momentum], "*", color="white", markersize=11)
         ax_map.set(xlabel="step α", ylabel="momentum β", xlim=(0, 4), ylim=(0, 0.98),
@@ -130,6 +128,6 @@ class RateMapWidget(FigureWidget):
         base = errors[anchor] if np.isfinite(errors[anchor]) and errors[anchor] > 0 else 1.0
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             self.theory_line.set_ydata(base * predicted ** (self.k[1:] - 1 - anchor))
-        regime = experiments.regime(step, momentum, lam)
+        regime = quadratic_theory.regime(step, momentum, lam)
         self.ax_x.set_title(f"λ = {lam:g}, {regime}: ρ = {predicted:.4f} theory, {measured:.4f} measured",
                             fontsize=9)

@@ -1,18 +1,17 @@
-"""course_lib.experiments.adaptive and the adaptive chapter's widgets: closed forms, agreement with
-course_lib.optim, the claims the chapter makes, and bad input."""
+"""course_lib.experiments.adaptive: closed forms, agreement with course_lib.optim, the claims the
+chapter makes, and bad input."""
 import numpy as np
 import pytest
 
 from course_lib.experiments import adaptive as ae
 from course_lib import optim, surfaces
-from course_lib.widgets.adaptive import AdamStartWidget, EffectiveStepWidget, OptimizerRaceWidget
 
 RAVINE = surfaces.quadratic(100.0, angle=np.pi / 2)
 
 
 def test_race_runs_each_method_as_course_lib_optim_does():
-    runs = ae.race(RAVINE, (-4.0, 1.5), 50, lr=0.05, sgd_lr=0.5, momentum=0.8)
-    assert tuple(runs) == ae.RACE_METHODS
+    runs = ae.optimizer_race(RAVINE, (-4.0, 1.5), 50, lr=0.05, sgd_lr=0.5, momentum=0.8)
+    assert tuple(runs) == ae.OPTIMIZER_RACE_METHODS
     expected = {
         "SGD": optim.sgd(0.5), "momentum": optim.sgd(0.5, momentum=0.8), "AdaGrad": optim.adagrad(0.05),
         "RMSProp": optim.rmsprop(0.05), "Adadelta": optim.adadelta(1.0), "Adam": optim.adam(0.05),
@@ -23,7 +22,7 @@ def test_race_runs_each_method_as_course_lib_optim_does():
 
 
 def test_race_cuts_a_divergent_run():
-    runs = ae.race(RAVINE, (-4.0, 1.5), 100, lr=0.05, sgd_lr=2.5)   # SGD: alpha L = 2.5 > 2 diverges
+    runs = ae.optimizer_race(RAVINE, (-4.0, 1.5), 100, lr=0.05, sgd_lr=2.5)   # SGD: alpha L = 2.5 > 2 diverges
     assert np.isnan(runs["SGD"].losses[-1]) and np.isfinite(runs["Adam"].losses).all()
     first_nan = np.argmax(np.isnan(runs["SGD"].losses))
     assert np.isnan(runs["SGD"].losses[first_nan:]).all()
@@ -31,8 +30,8 @@ def test_race_cuts_a_divergent_run():
 
 def test_adaptive_methods_beat_sgd_on_the_axis_aligned_ravine_but_not_as_much_rotated():
     """The chapter's claim: a per-coordinate step helps when the ravine is aligned with the axes."""
-    aligned = ae.race(RAVINE, (-4.0, 1.5), 200, lr=0.1, sgd_lr=1.0)
-    rotated = ae.race(surfaces.quadratic(100.0, angle=np.pi / 4), (-4.0, 1.5), 200, lr=0.1, sgd_lr=1.0)
+    aligned = ae.optimizer_race(RAVINE, (-4.0, 1.5), 200, lr=0.1, sgd_lr=1.0)
+    rotated = ae.optimizer_race(surfaces.quadratic(100.0, angle=np.pi / 4), (-4.0, 1.5), 200, lr=0.1, sgd_lr=1.0)
     assert aligned["RMSProp"].losses[-1] < 1e-6 * aligned["SGD"].losses[-1]
     assert rotated["RMSProp"].losses[-1] > 1e3 * aligned["RMSProp"].losses[-1]
 
@@ -40,16 +39,17 @@ def test_adaptive_methods_beat_sgd_on_the_axis_aligned_ravine_but_not_as_much_ro
 def test_gradient_stream_scales_noise_and_shrink():
     g = ae.gradient_stream(1000, scales=(2.0, 0.01), noise=0.0)
     np.testing.assert_array_equal(g, np.tile([2.0, 0.01], (1000, 1)))
-    g = ae.gradient_stream(4000, scales=(1.0, 0.01), noise=0.5, shrink_at=2001, shrink=0.1, seed=3)
+    g = ae.gradient_stream(4000, scales=(1.0, 0.01), noise=0.5, shrink_at=2001, shrink=0.1, rng=3)
     assert g.shape == (4000, 2)
     assert np.mean(g[:2000, 1]) == pytest.approx(0.01, rel=0.05)
     assert np.mean(g[2000:, 0]) == pytest.approx(0.1, rel=0.05)
     assert np.std(g[:2000, 0]) == pytest.approx(0.5, rel=0.1)
-    np.testing.assert_array_equal(ae.gradient_stream(10, seed=1), ae.gradient_stream(10, seed=1))
+    np.testing.assert_array_equal(ae.gradient_stream(10, rng=1), ae.gradient_stream(10, rng=1))
+    np.testing.assert_array_equal(ae.gradient_stream(10, rng=np.random.default_rng(1)), ae.gradient_stream(10, rng=1))
 
 
 def test_effective_rates_are_alpha_over_root_r():
-    g = ae.gradient_stream(200, scales=(1.0, 0.01), seed=0)
+    g = ae.gradient_stream(200, scales=(1.0, 0.01), rng=0)
     rates = ae.effective_learning_rates(optim.adagrad(0.1, eps=1e-10), g)
     np.testing.assert_allclose(rates, 0.1 / (np.sqrt(np.cumsum(g**2, axis=0)) + 1e-10), rtol=1e-12)
     rho = 0.9
@@ -78,7 +78,7 @@ def test_updates_of_a_zero_gradient_give_nan_rates_and_params_matter_for_weight_
 
 @pytest.mark.parametrize("betas", [(0.9, 0.999), (0.0, 0.99), (0.5, 0.9)])
 def test_adam_steps_with_correction_are_optim_adam(betas):
-    g = ae.gradient_stream(300, scales=(1.0, 1e-3, 50.0), noise=1.0, seed=2)
+    g = ae.gradient_stream(300, scales=(1.0, 1e-3, 50.0), noise=1.0, rng=2)
     np.testing.assert_allclose(ae.adam_steps(g, 0.01, betas), ae.updates(optim.adam(0.01, betas=betas), g),
                                rtol=1e-10, atol=1e-15)
 
@@ -91,7 +91,7 @@ def test_adam_first_step_with_and_without_correction():
 
 
 def test_rmsprop_with_bias_correction_is_adam_with_beta1_zero():
-    g = ae.gradient_stream(100, scales=(1.0, 0.1), seed=4)
+    g = ae.gradient_stream(100, scales=(1.0, 0.1), rng=4)
     rho = 0.9
     t = np.arange(1, 101)[:, None]
     v_hat = np.cumsum(g**2 * (1 - rho) * rho ** (-t), axis=0) * rho**t / (1 - rho**t)  # EWMA, corrected
@@ -124,13 +124,15 @@ def test_least_squares_curvature_outer_product_near_and_far():
 
 
 @pytest.mark.parametrize("call, error, name", [
-    (lambda: ae.race(RAVINE, (0.0, 1.0), 10, lr=0.0), ValueError, "lr"),
-    (lambda: ae.race(RAVINE, (0.0, 1.0), 0), ValueError, "steps"),
-    (lambda: ae.race(RAVINE, (0.0, 1.0), 10, momentum=1.0), ValueError, "momentum"),
+    (lambda: ae.optimizer_race(RAVINE, (0.0, 1.0), 10, lr=0.0), ValueError, "lr"),
+    (lambda: ae.optimizer_race(RAVINE, (0.0, 1.0), 0), ValueError, "steps"),
+    (lambda: ae.optimizer_race(RAVINE, (0.0, 1.0), 10, momentum=1.0), ValueError, "momentum"),
     (lambda: ae.gradient_stream(0), ValueError, "steps"),
     (lambda: ae.gradient_stream(5, scales=[]), ValueError, "scales"),
     (lambda: ae.gradient_stream(5, noise=-1.0), ValueError, "noise"),
     (lambda: ae.gradient_stream(5, shrink_at=0), ValueError, "shrink_at"),
+    (lambda: ae.gradient_stream(5, rng="x"), TypeError, "rng must be a numpy.random.Generator or an integer seed >= 0, got str 'x'"),
+    (lambda: ae.gradient_stream(5, rng=-2), ValueError, "rng must be a numpy.random.Generator or an integer seed >= 0, got -2"),
     (lambda: ae.updates("adam", np.ones((3, 2))), TypeError, "optimizer"),
     (lambda: ae.updates(optim.adam(), np.ones((3, 2)), params=np.ones(3)), ValueError, "params"),
     (lambda: ae.effective_learning_rates(optim.adam(), np.ones((2, 2, 2))), ValueError, "grads"),
@@ -146,42 +148,8 @@ def test_bad_arguments_name_themselves(call, error, name):
 
 
 def test_inputs_are_not_modified():
-    g = ae.gradient_stream(20, seed=5)
+    g = ae.gradient_stream(20, rng=5)
     before = g.copy()
     ae.adam_steps(g)
     ae.effective_learning_rates(optim.rmsprop(), g)
     np.testing.assert_array_equal(g, before)
-
-
-# --- the widgets draw what course_lib computes ------------------------------------------------
-
-def test_race_widget_draws_the_runs():
-    widget = OptimizerRaceWidget()
-    widget.set(lr=0.05, sgd_step=0.5)
-    spec = widget.surfaces[widget.values["surface"]]
-    runs = ae.race(spec["surface"], spec["x0"], spec["steps"], lr=widget.values["lr"], sgd_lr=0.5 / spec["L"])
-    for name in ae.RACE_METHODS:
-        np.testing.assert_array_equal(widget.paths[name].get_xdata(), runs[name].params[:, 0])
-        np.testing.assert_array_equal(widget.losses[name].get_ydata(), runs[name].losses)
-    widget.set(surface="saddle point")
-    assert widget.ax_loss.get_yscale() == "linear"
-
-
-def test_effective_step_widget_shows_adagrad_decay_and_rmsprop_forgetting():
-    widget = EffectiveStepWidget()
-    widget.set(shrink=True)
-    adagrad, rmsprop = widget.rates["AdaGrad"], widget.rates["RMSProp"]
-    np.testing.assert_array_equal(widget.lines[("AdaGrad", 0)].get_ydata(), adagrad[:, 0])
-    # after the gradients shrink tenfold, RMSProp's rate rises about tenfold; AdaGrad's barely moves
-    assert rmsprop[-50:, 0].mean() / rmsprop[200:250, 0].mean() > 5
-    assert adagrad[-1, 0] / adagrad[249, 0] < 1.5
-
-
-def test_adam_start_widget_first_steps():
-    widget = AdamStartWidget()
-    widget.set(beta1=0.9, beta2=0.999, scale=1000.0, noise=0.0)
-    assert abs(widget.steps[True][0]) == pytest.approx(1.0)
-    assert abs(widget.steps[False][0]) == pytest.approx(0.1 / np.sqrt(0.001))
-    assert "3.16" in widget.ax.get_title()
-    widget.set(scale=1e-9)                           # epsilon dominates: far smaller steps
-    assert abs(widget.steps[True][0]) < 0.2

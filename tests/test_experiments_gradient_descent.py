@@ -1,5 +1,5 @@
-"""course_lib.experiments.gradient_descent against independent routes: surfaces.run with optim.sgd, matrix_power,
-closed forms, and a long simulation for the noise floor."""
+"""course_lib.experiments.gradient_descent against independent routes: surfaces.run with optim.sgd,
+matrix_power, closed forms. (The noise floor is theory: tests/test_quadratic_theory.py.)"""
 import numpy as np
 import pytest
 
@@ -17,7 +17,7 @@ def test_sgd_least_squares_is_surfaces_run_with_optim_sgd(two_features, lr):
     x0 = np.array([-1.5, 2.0])
     for seed in (0, 3):
         batches = ex.minibatch_indices(two_features, 40, seed)
-        reference = surfaces.run(optim.sgd(lr=lr), two_features, x0, 40, seed=seed).losses
+        reference = surfaces.run(optim.sgd(lr=lr), two_features, x0, 40, rng=seed).losses
         np.testing.assert_allclose(ex.sgd_least_squares(two_features, lr, x0, batches), reference, rtol=1e-12, atol=1e-14)
 
 
@@ -66,6 +66,25 @@ def test_minibatch_indices_are_runs_draws(two_features):
     assert all(len(set(r)) == 4 for r in rows)  # without replacement within a batch
     with pytest.raises(ValueError, match="batch_size"):
         ex.minibatch_indices(two_features, 5, 0, batch_size=10_000)
+    # a Generator serves as well as its seed
+    np.testing.assert_array_equal(ex.minibatch_indices(two_features, 5, np.random.default_rng(7), batch_size=4), rows)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda s: ex.minibatch_indices(s, 5, "a"), TypeError, "rng must be a numpy.random.Generator or an integer seed >= 0, got str 'a'"),
+    (lambda s: ex.minibatch_indices(s, 5, -1), ValueError, "rng must be .* got -1"),
+    (lambda s: ex.gradient_noise(s, np.zeros(2), [1, 2], 10, rng=1.5), TypeError, "rng must be .* got float 1.5"),
+    (lambda s: ex.gradient_noise(s, np.zeros(2), [1, 500], 10, rng=0), ValueError, "batch_sizes must be an integer in \\[1, 442\\], got 500"),
+    (lambda s: ex.sgd_least_squares(s, 0.1, np.zeros(2), np.zeros((3, 2))), ValueError, "got dtype float64 and shape \\(3, 2\\)"),
+    (lambda s: ex.sgd_least_squares(s, 0.1, np.zeros(2), np.full((3, 2), 442)), ValueError, "row indices in \\[0, 442\\), got 442"),
+    (lambda s: ex.sgd_least_squares(s, lambda t: 0.1 - 0.1 * t, np.zeros(2), np.zeros((3, 2), dtype=int)), ValueError,
+     "lr \\(a schedule\\) must return finite rates >= 0, got -0.1 at step 2"),
+    (lambda s: ex.least_squares_step(np.zeros(2), s.X, s.y, np.array([1.5]), 0.1), ValueError, "batch must be .* got dtype float64"),
+    (lambda s: ex.least_squares_step(np.zeros(2), s.X, s.y, np.array([-3]), 0.1), ValueError, "batch must hold .* got -3"),
+])
+def test_bad_arguments_name_themselves_and_what_was_given(two_features, call, error, message):
+    with pytest.raises(error, match=message):
+        call(two_features)
 
 
 def test_gradient_noise_matches_theory(two_features):
@@ -91,23 +110,6 @@ def test_minibatch_gradient_is_unbiased(two_features):
     w = np.array([0.7, 0.1])
     singles = np.mean([two_features.grad(w, np.array([i])) for i in range(two_features.n)], axis=0)
     np.testing.assert_allclose(singles, two_features.grad(w), rtol=1e-12)
-
-
-def test_noise_floor_matches_a_long_simulation():
-    lam, sigma, lr = np.array([1.0, 0.25]), 0.5, 0.4
-    surface = surfaces.noisy(surfaces.Quadratic(np.diag(lam)), sigma)
-    result = surfaces.run(optim.sgd(lr=lr), surface, np.zeros(2), 60_000, seed=1)
-    measured = result.losses[1000:].mean()
-    assert measured == pytest.approx(ex.noise_floor(lr, lam, sigma), rel=0.05)
-    assert ex.noise_floor(lr, lam, sigma) == pytest.approx(lr * sigma**2 / 2 * (1 / (2 - lr) + 1 / (2 - lr / 4)))
-
-
-def test_noise_floor_is_proportional_to_lr_for_small_steps():
-    assert ex.noise_floor(1e-4, [1.0, 2.0], 1.0) == pytest.approx(2 * 1e-4 / 4, rel=1e-3)
-    with pytest.raises(ValueError, match="below 2"):
-        ex.noise_floor(2.5, [1.0], 1.0)
-    with pytest.raises(ValueError, match="eigenvalues"):
-        ex.noise_floor(0.1, [-1.0], 1.0)
 
 
 def test_power_norms_match_matrix_power_and_eigenvalues():
