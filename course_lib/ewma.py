@@ -46,13 +46,15 @@ def ewma_update(average, value, rho):
     r"""One EWMA step, :math:`S \leftarrow \rho S + (1-\rho) y`. Returns a new array.
 
     The building block the optimizers and batch norm reuse. ``average`` and ``value`` are
-    arrays of one shape (or scalars); neither is modified.
+    arrays of one shape (or scalars); neither is modified. The result has their common float
+    dtype (float32 stays float32, for float32 training; integers and Python numbers give float64).
     """
     if not (type(rho) is float and 0.0 <= rho < 1.0):  # the common case needs no further checks
         rho = _rho(rho)
-    new = np.empty(np.broadcast_shapes(np.shape(average), np.shape(value)))  # always an array, even 0-d
+    dtype = np.result_type(average, value, 1.0)  # the Python float 1.0 only makes integers float
+    new = np.empty(np.broadcast_shapes(np.shape(average), np.shape(value)), dtype)  # always an array, even 0-d
     np.multiply(rho, average, out=new)                         # rho S ...
-    new += np.multiply(1.0 - rho, value, dtype=np.float64)     # ... + (1 - rho) y, added in place
+    new += np.multiply(1.0 - rho, value, dtype=dtype)          # ... + (1 - rho) y, added in place
     return new
 
 

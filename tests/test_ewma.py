@@ -113,6 +113,18 @@ def test_update_step_matches_series_and_does_not_mutate():
     assert np.array_equal(average, before) and new is not average
 
 
+def test_update_step_keeps_the_inputs_float_dtype():
+    """float32 training stays float32 (its EWMA state too); anything else is computed in float64."""
+    a32, y32 = np.array([1.0, 2.0], np.float32), np.array([3.0, -1.0], np.float32)
+    new = ewma_update(a32, y32, 0.75)
+    assert new.dtype == np.float32
+    np.testing.assert_allclose(new, ewma_update(a32.astype(np.float64), y32.astype(np.float64), 0.75), rtol=1e-7)
+    assert ewma_update(a32, y32.astype(np.float64), 0.75).dtype == np.float64
+    assert ewma_update(np.array([1, 2]), np.array([3, 4]), 0.5).dtype == np.float64
+    scalar = ewma_update(0.0, 1.0, 0.9)
+    assert scalar.dtype == np.float64 and scalar.shape == () and scalar == pytest.approx(0.1)
+
+
 # --- tier 3: parity with pandas ---------------------------------------------------------------
 
 @given(series, st.floats(min_value=0.01, max_value=0.99))
