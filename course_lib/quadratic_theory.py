@@ -27,6 +27,7 @@ Public names
 ------------
 ``iteration_matrix``, ``spectral_radius``, ``rate``, ``rate_map`` (vectorised, for heatmaps),
 ``converges`` (the region :math:`0 < \alpha\lambda < 2(1+\beta)`, :math:`0 \le \beta < 1`),
+``stability_limit`` (its edge, :math:`\alpha = 2(1+\beta)/\lambda`),
 ``regime`` (under-, critically, over-damped, sign-flipping, diverging),
 ``critical_momentum`` (:math:`(1 - \sqrt{\alpha\lambda})^2`), ``optimal_gd``, ``optimal_momentum``,
 ``gd_rate`` (:math:`(\kappa-1)/(\kappa+1)`), ``momentum_rate`` (:math:`(\sqrt\kappa-1)/(\sqrt\kappa+1)`),
@@ -46,6 +47,7 @@ __all__ = [
     "rate",
     "rate_map",
     "converges",
+    "stability_limit",
     "regime",
     "critical_momentum",
     "optimal_gd",
@@ -168,6 +170,15 @@ def converges(step, momentum, eigenvalue):
     product = alpha * lam
     out = (product > 0) & (product < 2.0 * (1.0 + beta))
     return bool(out) if out.ndim == 0 else out
+
+
+def stability_limit(momentum, eigenvalue):
+    r"""The edge of the convergence region, :math:`2(1+\beta)/\lambda`: heavy ball converges along an
+    eigen-direction of curvature :math:`\lambda > 0` for the steps :math:`0 < \alpha < 2(1+\beta)/\lambda`
+    (plain gradient descent, :math:`\beta = 0`: :math:`\alpha < 2/\lambda`). Broadcasts."""
+    _, beta, lam = _broadcast(0.0, momentum, eigenvalue)
+    _reject("eigenvalue", lam, lam <= 0, "> 0")
+    return _scalar_or_array(2.0 * (1.0 + beta) / lam)
 
 
 def regime(step, momentum, eigenvalue) -> str:

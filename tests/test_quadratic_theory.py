@@ -58,6 +58,17 @@ def test_convergence_region_broadcasts_and_agrees_with_the_scalar_calls():
     assert not qt.converges(0.0, 0.5, 1.0) and not qt.converges(0.5, 0.5, -1.0)  # stuck; negative curvature
 
 
+@pytest.mark.parametrize("beta, lam", [(0.0, 1.0), (0.5, 0.3), (0.9, 2.0)])
+def test_stability_limit_is_the_edge_of_the_convergence_region(beta, lam):
+    limit = qt.stability_limit(beta, lam)
+    assert limit == pytest.approx(2 * (1 + beta) / lam)
+    assert qt.converges(0.999 * limit, beta, lam) and not qt.converges(1.001 * limit, beta, lam)
+    assert qt.spectral_radius(limit, beta, lam) == pytest.approx(1.0)  # a root at -1
+    np.testing.assert_allclose(qt.stability_limit(np.array([0.0, beta]), lam), [2 / lam, limit])
+    with pytest.raises(ValueError, match="eigenvalue must be > 0, got -1"):
+        qt.stability_limit(beta, -1.0)
+
+
 def test_critical_damping_is_a_double_root_with_radius_one_minus_sqrt_alpha_lambda():
     for alpha, lam in [(0.1, 1.0), (0.5, 0.3), (1.0, 0.9)]:
         beta = qt.critical_momentum(alpha, lam)

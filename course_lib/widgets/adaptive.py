@@ -4,7 +4,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 import numpy as np
 
-from course_lib import optim, surfaces
+from course_lib import ewma, optim, surfaces
 from course_lib.experiments import adaptive as experiments
 from course_lib.plotting import COLORS
 from course_lib.widgets._core import FigureWidget, RaceWidget
@@ -110,7 +110,7 @@ class EffectiveStepWidget(FigureWidget):
             for i in range(2):
                 self.lines[(method, i)].set_ydata(rates[:, i])
                 self.lines[(method, i, "step")].set_ydata(np.cumsum(np.abs(rates[:, i] * grads[:, i])))
-        self.ax_lr.set_title(f"α = {self.LR}; RMSProp's window 1/(1-ρ) = {1 / (1 - rho):.0f} steps")
+        self.ax_lr.set_title(f"α = {self.LR}; RMSProp's window 1/(1-ρ) = {ewma.effective_window(rho):.0f} steps")
 
 
 class AdamStartWidget(FigureWidget):

@@ -12,7 +12,7 @@ from typing import NamedTuple
 import ipywidgets as widgets
 import numpy as np
 
-from course_lib import _validate, optim, schedules, surfaces
+from course_lib import _validate, optim, quadratic_theory, schedules, surfaces
 from course_lib.experiments import gradient_descent as experiments
 from course_lib.plotting import COLORS
 from course_lib.widgets._core import FigureWidget
@@ -132,7 +132,8 @@ class LearningRateExplorer(FigureWidget):
         self.path.set_data(params[:, 0], params[:, 1])
         self.start_marker.set_data([params[0, 0]], [params[0, 1]])
         self.loss_line.set_data(np.arange(len(excess)), np.maximum(excess, scene.loss_range[0]))
-        bound = "" if scene.lam_max is None else f"; stable if α < 2/λ_max = {2 / scene.lam_max:.3f}"
+        bound = ("" if scene.lam_max is None
+                 else f"; stable if α < 2/λ_max = {quadratic_theory.stability_limit(0.0, scene.lam_max):.3f}")
         self.ax.set_title(f"α = {lr:.4f}{bound}", fontsize=9)
         steps_shown = len(excess) - 1
         if steps_shown < STEPS:

@@ -93,7 +93,7 @@ class RateMapWidget(FigureWidget):
         for lam, style in ((self.L, "-"), (self.MU, "--")):
             a = np.linspace(1e-4, min(4.0, 1.0 / lam), 200)
             ax_map.plot(a, quadratic_theory.critical_momentum(a, lam), style, color="white", linewidth=0.9)
-        ax_map.plot(2 * (1 + momenta), momenta, ":", color="white", linewidth=1.2)
+        ax_map.plot(quadratic_theory.stability_limit(momenta, self.L), momenta, ":", color="white", linewidth=1.2)
         ax_map.plot([best_step], [best_momentum], "*", color="white", markersize=11)
         ax_map.set(xlabel="step α", ylabel="momentum β", xlim=(0, 4), ylim=(0, 0.98),
                    title="rate of heavy ball, κ = 100")
