@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: book test lab student notebooks benchmarks browser assets clean
+.PHONY: book test lab lab-authors student grade notebooks benchmarks browser assets clean
 
 # The virtual environment, with the pinned runtime/build requirements and course_lib.
 $(VENV)/.runtime: requirements.txt pyproject.toml
@@ -38,13 +38,27 @@ book: $(VENV)/.runtime assets
 test: $(VENV)/.test browser assets
 	$(BIN)/python -m pytest tests book --nbval -p no:cacheprovider
 
-## make lab: open the chapters in JupyterLab (ipywidgets work out of the box).
+## make lab: open the student versions of the chapters (solutions removed) in JupyterLab, the
+## text rendered as on the website (jupyterlab-myst), widgets working. They are written into
+## student/ the first time; after that your work there is kept (delete a notebook for a fresh copy).
 lab: $(VENV)/.runtime
+	$(BIN)/python tools/student.py book student --keep
+	$(BIN)/jupyter lab student/
+
+## make lab-authors: open the chapters themselves, with their solutions, to edit them.
+lab-authors: $(VENV)/.runtime
 	$(BIN)/jupyter lab book/
 
-## make student: write the student versions of all chapters (solutions removed) into student/.
+## make student: (re)write the student versions of all chapters into student/: every solution
+## removed, every exercise statement and paragraph kept, outputs cleared. Overwrites student/.
 student: $(VENV)/.runtime
 	$(BIN)/python tools/student.py book student
+
+## make grade SUBMISSIONS=folder: run the notebooks handed in (one folder per student) and report
+## pass / fail / not done per student and exercise (README.md, "For instructors").
+grade: $(VENV)/.runtime
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=path/to/submissions"; exit 2; }
+	$(BIN)/python tools/grade.py "$(SUBMISSIONS)"
 
 ## make notebooks: re-execute every chapter in a fresh kernel and store its outputs
 ## (and the widgets' state, which the website shows). Run after editing a chapter.
@@ -55,12 +69,25 @@ notebooks: $(VENV)/.runtime
 benchmarks: $(VENV)/.test
 	$(BIN)/python benchmarks/run_all.py
 
-## Headless Chromium for the browser tests: Debian's packages, installed when missing.
+## Headless Chromium for the browser tests, which run /usr/bin/chromium (tests/site_fixtures.py).
+## Installed with apt-get where there is apt-get (Debian); elsewhere this says what to install.
 browser:
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
-	  { echo "Installing Debian's chromium and chromium-driver for the browser tests"; \
-	    if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	    $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver; }
+	@if [ -x /usr/bin/chromium ]; then exit 0; fi; \
+	if command -v apt-get >/dev/null; then \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; \
+	else \
+	  echo "The browser tests need Chromium at /usr/bin/chromium, and this system has no apt-get."; \
+	  echo "Install Chromium with its package manager, for example:"; \
+	  echo "    sudo dnf install chromium          # Fedora, RHEL (with EPEL)"; \
+	  echo "    sudo pacman -S chromium            # Arch"; \
+	  echo "    sudo zypper install chromium       # openSUSE"; \
+	  echo "    sudo apk add chromium              # Alpine"; \
+	  echo "If it lands under another name, link it:  sudo ln -s \"\$$(command -v chromium-browser)\" /usr/bin/chromium"; \
+	  echo "(macOS and Windows: run the tests in a Debian container or CI, see README.md.)"; \
+	  exit 1; \
+	fi
 
 clean:
 	rm -rf _build student

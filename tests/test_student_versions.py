@@ -138,6 +138,16 @@ def student_dir(tmp_path_factory):
     return target
 
 
+def test_keep_leaves_a_students_work_alone(tmp_path):
+    (tmp_path / "ewma.ipynb").write_text("my work")
+    written = write_student_versions(BOOK, tmp_path, keep=True)
+    assert (tmp_path / "ewma.ipynb").read_text() == "my work" and tmp_path / "ewma.ipynb" not in written
+    assert {p.name for p in written} == {p.name for p in chapters()} - {"ewma.ipynb"}
+    write_student_versions(BOOK, tmp_path)  # without keep: the student versions, all of them
+    assert nbformat.read(tmp_path / "ewma.ipynb", as_version=4) == \
+        student_version(nbformat.read(BOOK / "ewma.ipynb", as_version=4))
+
+
 @pytest.mark.parametrize("path", chapters(), ids=lambda p: p.stem)
 def test_only_the_solutions_are_gone(student_dir, path):
     original = nbformat.read(path, as_version=4)

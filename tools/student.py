@@ -1,6 +1,7 @@
 """Write the student versions of the chapters: solutions removed, everything else kept.
 
-    python tools/student.py book student      # or: make student
+    python tools/student.py book student         # or: make student (overwrites student/)
+    python tools/student.py book student --keep  # make lab: a notebook already there is kept
 
 In each notebook of the source folder:
 
@@ -150,8 +151,12 @@ def student_version(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return result
 
 
-def write_student_versions(source_dir: Path, target_dir: Path) -> list[Path]:
-    """Write the student version of every notebook in ``source_dir`` to ``target_dir``."""
+def write_student_versions(source_dir: Path, target_dir: Path, keep: bool = False) -> list[Path]:
+    """Write the student version of every notebook in ``source_dir`` to ``target_dir``.
+
+    With ``keep``, a notebook already in ``target_dir`` (a student's work) is left as it is.
+    Returns the notebooks written.
+    """
     source_dir, target_dir = Path(source_dir), Path(target_dir)
     if not source_dir.is_dir():
         raise ValueError(f"source_dir must be a folder of notebooks, got {source_dir}")
@@ -164,6 +169,8 @@ def write_student_versions(source_dir: Path, target_dir: Path) -> list[Path]:
         except ValueError as error:
             raise ValueError(f"{path}: {error}") from None
         target = target_dir / path.name
+        if keep and target.exists():
+            continue
         nbformat.write(student, target)
         written.append(target)
     return written
@@ -173,9 +180,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("source", type=Path, help="folder of chapter notebooks (book)")
     parser.add_argument("target", type=Path, help="folder for the student versions (student)")
+    parser.add_argument("--keep", action="store_true",
+                        help="leave the notebooks already in the target folder as they are (make lab)")
     args = parser.parse_args(argv)
-    for path in write_student_versions(args.source, args.target):
+    for path in write_student_versions(args.source, args.target, keep=args.keep):
         print(f"wrote {path}")
+    if args.keep:
+        print(f"(notebooks already in {args.target} were kept: delete one there to get a fresh copy)")
     return 0
 
 
