@@ -128,8 +128,8 @@ def test_err_002_batchnorm_parameter_gradients():
     Z, dZhat = rng.standard_normal((3, 5)), rng.standard_normal((3, 5))
     bn = nn.BatchNorm1d(3)
     bn.forward(Z.T, "train")                     # course_lib's layout is batch x features
+    Zbar = bn.cache.x_hat.T
     bn.backward(dZhat.T)
-    Zbar = bn.cache[0].T
     np.testing.assert_allclose(bn.grads["beta"], dZhat.sum(axis=1), rtol=1e-12)
     np.testing.assert_allclose(bn.grads["gamma"], (dZhat * Zbar).sum(axis=1), rtol=1e-12)
     assert not np.allclose(bn.grads["beta"][:3], dZhat.sum(axis=0)[:3])   # summing over i is wrong

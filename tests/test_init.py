@@ -121,8 +121,8 @@ def test_reproducible_and_generator_or_seed():
 
 def test_constant_initialization_keeps_hidden_units_identical():
     """The symmetry problem: with equal weights every hidden unit gets the same gradient forever."""
-    model = nn.Sequential(nn.Linear(4, 3, rng=0, init=lambda s, rng: init.constant(s, 0.3)), nn.Tanh(),
-                          nn.Linear(3, 2, rng=0, init=lambda s, rng: init.constant(s, 0.2)))
+    model = nn.Sequential(nn.Linear(4, 3, rng=0, init=init.constant(0.3)), nn.Tanh(),
+                          nn.Linear(3, 2, rng=0, init=init.constant(0.2)))
     x = np.random.default_rng(0).standard_normal((10, 4))
     y = np.arange(10) % 2
     loss = nn.CrossEntropyLoss()

@@ -214,6 +214,7 @@ def test_sequential_params_grads_and_names():
     loss = nn.CrossEntropyLoss()
     loss.forward(model.forward(x, "train"), y)
     assert model.backward(loss.backward()).shape == x.shape
+    model.forward(x, "train")  # a forward pass is differentiated once
     assert model.backward(loss.backward(), input_grad=False) is None
     assert {k: v.shape for k, v in model.grads.items()} == {k: v.shape for k, v in model.params.items()}
     new = {k: v + 1 for k, v in model.params.items()}

@@ -19,7 +19,7 @@ def _ours_and_torch(layer, module, x, mode="train"):
     """Forward both with the same upstream gradient; return (ours_out, torch_out, ours_dx, torch_dx)."""
     upstream = np.random.default_rng(99).standard_normal(layer.forward(x, mode).shape)
     ours = layer.forward(x, mode)
-    dx = layer.backward(upstream)
+    dx = layer.backward(upstream, mode)
     module.train(mode == "train")
     xt = _t(x, grad=True)
     out = module(xt)
