@@ -10,7 +10,9 @@ whose error is :math:`O(h^2)` (one-sided differences are only :math:`O(h)`). Wit
 pass agrees to about 1e-8 or better and a wrong one is off by far more.
 
 A layer is checked through the scalar :math:`f(x) = \sum_i G_i\, y_i(x)` for a fixed random
-:math:`G`: its gradient is exactly what ``layer.backward(G)`` must return.
+:math:`G`: its gradient is exactly what ``layer.backward(G)`` must return. :func:`check_pair` does
+this for a pure pair of :mod:`course_lib.layers` (or a student's), :func:`check_layer` for a layer
+object of :mod:`course_lib.nn` or a whole model.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ import numpy as np
 from course_lib import _validate
 from course_lib.init import generator
 
-__all__ = ["numerical_gradient", "relative_error", "check_layer", "check_loss"]
+__all__ = ["numerical_gradient", "relative_error", "check_pair", "check_layer", "check_loss"]
 
 
 def numerical_gradient(f, x, h: float = 1e-6) -> np.ndarray:
@@ -52,6 +54,40 @@ def relative_error(a, b) -> float:
         raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
     denominator = np.linalg.norm(a) + np.linalg.norm(b)
     return 0.0 if denominator == 0 else float(np.linalg.norm(a - b) / denominator)
+
+
+def check_pair(forward, backward, inputs: dict, wrt=None, *, kwargs=None, rng=2024, h: float = 1e-6) -> dict[str, float]:
+    """Compare a pure backward function with centred differences of its forward function.
+
+    ``forward(**inputs, **kwargs)`` returns ``(out, cache)`` or, like batch norm, ``(out, ..., cache)``:
+    the first item is the output, the last the cache. ``backward(G, cache)`` returns the gradient of
+    each name of ``wrt`` (default: every name of ``inputs``), in that order (one array alone when
+    there is one name). ``kwargs`` are further keyword arguments of ``forward`` (a random layer's
+    ``rng`` as a seed, so every evaluation draws the same mask); ``rng`` draws G. Returns the
+    relative error per name. ``inputs`` are not modified.
+    """
+    kwargs = {} if kwargs is None else dict(kwargs)
+    if not isinstance(inputs, dict) or not inputs:
+        raise TypeError(f"inputs must be a non-empty dict of arrays by argument name, got {type(inputs).__name__}")
+    wrt = list(inputs) if wrt is None else [wrt] if isinstance(wrt, str) else list(wrt)
+    for name in wrt:
+        if name not in inputs:
+            raise ValueError(f"wrt names {name!r}, which is not one of the inputs {list(inputs)}")
+    inputs = {k: np.array(v, dtype=np.float64, copy=True) if isinstance(v, np.ndarray) else v for k, v in inputs.items()}
+    result = forward(**inputs, **kwargs)
+    upstream = generator(rng).standard_normal(np.shape(result[0]))
+    grads = backward(upstream, result[-1])
+    if len(wrt) == 1 and not isinstance(grads, tuple):
+        grads = (grads,)
+    if not isinstance(grads, tuple) or len(grads) < len(wrt):
+        raise ValueError(f"backward must return one gradient per name of wrt {wrt}, got {type(grads).__name__}")
+    errors = {}
+    for name, analytic in zip(wrt, grads):
+        def f(v, name=name):
+            return np.sum(forward(**{**inputs, name: v}, **kwargs)[0] * upstream)
+
+        errors[name] = relative_error(analytic, numerical_gradient(f, inputs[name], h))
+    return errors
 
 
 def check_layer(layer, x, *, mode: str = "train", rng=2024, h: float = 1e-6) -> dict[str, float]:
