@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 import course_lib.widgets
-from course_lib.ewma import ewma, ewma_weights
 from course_lib.widgets import FigureWidget
 from course_lib.widgets.ewma import EWMASeriesWidget, WeightKernelWidget
 
@@ -44,6 +43,21 @@ def another_value(control):
     raise AssertionError(f"no rule to move a {type(control).__name__}")
 
 
+def range_of_values(control):
+    """Both ends of a control's range and a few values between (on a slider's grid), or every option."""
+    if isinstance(control, (ipywidgets.Checkbox, ipywidgets.ToggleButton)):
+        return [False, True]
+    if hasattr(control, "options") and control.options:
+        return [o[1] if isinstance(o, tuple) else o for o in control.options]
+    n = int(round((control.max - control.min) / control.step))
+    ks = sorted({0, n // 4, n // 2, (3 * n) // 4, n})
+    if isinstance(control, ipywidgets.FloatLogSlider):
+        return [control.base ** (control.min + k * control.step) for k in ks]
+    if isinstance(control, ipywidgets.IntSlider):
+        return [control.min + k * control.step for k in ks]
+    return [min(control.min + k * control.step, control.max) for k in ks]
+
+
 WIDGETS = all_widget_classes()
 
 
@@ -64,6 +78,21 @@ def test_widget_builds_and_every_control_changes_the_figure(cls):
 
 
 @pytest.mark.parametrize("cls", WIDGETS, ids=lambda c: c.__name__)
+def test_every_control_at_both_ends_and_between_draws_a_changed_figure(cls):
+    """Each control in turn, the others at their defaults: no value of its range may raise, and
+    every value other than the default must show another figure."""
+    widget = cls()
+    defaults, default_figure = widget.values, bytes(widget.image.value)
+    for name, control in widget.controls.items():
+        for value in range_of_values(control):
+            widget.set(**{name: value})
+            if value != defaults[name]:
+                assert bytes(widget.image.value) != default_figure, f"{name} = {value!r} shows the default figure"
+        widget.set(**{name: defaults[name]})
+        assert bytes(widget.image.value) == default_figure, f"back at the default {name}, the figure differs"
+
+
+@pytest.mark.parametrize("cls", WIDGETS, ids=lambda c: c.__name__)
 def test_a_slider_event_redraws_like_set(cls):
     widget = cls()
     name, control = next(iter(widget.controls.items()))
@@ -71,28 +100,6 @@ def test_a_slider_event_redraws_like_set(cls):
     via_event = bytes(widget.image.value)
     widget.redraw()
     assert bytes(widget.image.value) == via_event
-
-
-def test_series_widget_draws_the_ewma_of_its_data():
-    widget = EWMASeriesWidget()
-    widget.set(rho=0.95, bias_correction=True)
-    assert np.allclose(widget.lines["ewma"].get_ydata(), ewma(widget.y, 0.95))
-    assert np.allclose(widget.lines["corrected"].get_ydata(), ewma(widget.y, 0.95, bias_correction=True))
-    assert widget.lines["corrected"].get_visible()
-    widget.set(bias_correction=False)
-    assert not widget.lines["corrected"].get_visible()
-    assert "window 1/(1-ρ) = 20.0" in widget.ax.get_title()
-
-
-def test_kernel_widget_draws_the_weights():
-    widget = WeightKernelWidget()
-    widget.set(rho=0.8, t=10, bias_correction=False)
-    heights = np.array([segment[1, 1] for segment in widget.bars.get_segments()])
-    assert np.allclose(heights[:10], ewma_weights(0.8, 10)) and np.all(heights[10:] == 0)
-    assert "sum to 0.893" in widget.ax.get_title()  # 1 - 0.8^10
-    widget.set(bias_correction=True)
-    assert sum(segment[1, 1] for segment in widget.bars.get_segments()) == pytest.approx(1.0)
-    assert widget.window_line.get_xdata()[0] == pytest.approx(5.0)
 
 
 def test_set_rejects_unknown_controls():

@@ -84,8 +84,10 @@ class WeightKernelWidget(FigureWidget):
         self.bars.set_segments([[(k, 0.0), (k, w)] for k, w in enumerate(weights)])
         self.window_line.set_xdata([ewma.effective_window(rho)] * 2)
         self.lag_line.set_xdata([ewma.lag(rho)] * 2)
-        # The y-range snaps to a few levels, so most moves keep the axes (and the fast redraw).
-        top = next(level for level in (0.05, 0.1, 0.2, 0.3, 0.6, 1.05) if weights.max() <= 0.95 * level)
+        # The y-range snaps to a few levels, so most moves keep the axes (and the fast redraw);
+        # the last one holds any weight up to 1 (rho = 0, or t = 1 with bias correction).
+        levels = (0.05, 0.1, 0.2, 0.3, 0.6, 1.05)
+        top = next((level for level in levels if weights.max() <= 0.95 * level), levels[-1])
         self.ax.set_ylim(0, top)
         self.ax.set_title(f"ρ = {rho:.2f}, t = {t}: the weights sum to "
                           f"{weights.sum():.3f}" + ("" if bias_correction else " = 1 − ρᵗ"))
