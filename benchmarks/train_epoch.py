@@ -3,9 +3,10 @@
 The network is 64-128-128-10 with batch norm and dropout (p = 0.2) after each hidden layer,
 ReLU, softmax cross-entropy, Adam (lr = 1e-3), mini-batches of 64, on the training part of the
 digits split (1079 images, 17 batches). Both libraries see the same batches in the same order.
-course_lib runs its own ``train`` loop (float64; one call per epoch, so Adam's state restarts each
-epoch, which does not change the work per step); torch runs the usual
-zero_grad/forward/backward/step loop, in its default float32 and in float64. torch uses one
+course_lib runs its own ``train`` loop, in float64 and in float32 (``dtype="float32"``), one call
+per epoch with that epoch's batch order (``rng=epoch``; Adam's state restarts each epoch, which does
+not change the work per step); torch runs the usual zero_grad/forward/backward/step loop, in its
+default float32 and in float64. torch uses one
 thread (``torch.set_num_threads(1)``) and so does numpy's BLAS (threadpoolctl).
 
 The epochs of the three runs are interleaved (one of each, repeated), so that a change in the
@@ -28,12 +29,12 @@ REPEATS = 21
 BATCH = 64
 
 
-def course_lib_runner(x, y):
+def course_lib_runner(x, y, dtype="float64"):
     model = nn.mlp([64, 128, 128, 10], rng=0, batchnorm=True, dropout=0.2)
     opt = optim.adam(lr=1e-3)
 
     def epoch(seed):
-        train(model, opt, (x, y), epochs=1, batch_size=BATCH, seed=seed)
+        train(model, opt, (x, y), epochs=1, batch_size=BATCH, rng=seed, dtype=dtype)
 
     return epoch
 
@@ -66,7 +67,7 @@ def torch_runner(x, y, dtype):
 def main():
     torch.set_num_threads(1)
     with threadpool_limits(limits=1):
-        run()
+        return run()
 
 
 def run():
@@ -75,6 +76,7 @@ def run():
     y = split.y_train
     runners = {
         "course_lib (numpy, float64)": course_lib_runner(x, y),
+        "course_lib (numpy, float32)": course_lib_runner(x, y, "float32"),
         "torch float32, 1 thread": torch_runner(x, y, torch.float32),
         "torch float64, 1 thread": torch_runner(x, y, torch.float64),
     }
@@ -89,9 +91,11 @@ def run():
     print(f"one epoch: {len(x)} examples, batch {BATCH}, median of {REPEATS} interleaved epochs")
     for name, t in median.items():
         print(f"  {name:<28} {1e3 * t:8.2f} ms")
-    course, t32, t64 = median.values()
-    print(f"ratio course_lib / torch float32: {course / t32:.2f}  (aim <= 0.5)")
-    print(f"ratio course_lib / torch float64: {course / t64:.2f}")
+    course, course32, t32, t64 = median.values()
+    print(f"ratio course_lib float64 / torch float32: {course / t32:.2f}  (aim <= 0.5)")
+    print(f"ratio course_lib float64 / torch float64: {course / t64:.2f}")
+    print(f"ratio course_lib float32 / torch float32: {course32 / t32:.2f}  (aim <= 0.5)")
+    return {"float64/torch32": course / t32, "float64/torch64": course / t64, "float32/torch32": course32 / t32}
 
 
 if __name__ == "__main__":

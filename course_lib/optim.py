@@ -78,6 +78,8 @@ Where the sources differ from one another or from the literature (each checked i
 """
 from __future__ import annotations
 
+import itertools
+import math
 import numbers
 from typing import Any, Callable, NamedTuple
 
@@ -199,7 +201,9 @@ def _tree(name: str, value):
         for key in value:
             if not isinstance(key, str):
                 raise TypeError(f"{name} keys must be strings, got {key!r}")
-        return {key: _leaf(f"{name}[{key!r}]", item) for key, item in value.items()}
+        arrays = {key: _leaf(f"{name}[{key!r}]", item) for key, item in value.items()}
+        # the same dict when nothing needed converting (it may be a Layout's views: no copy to step it)
+        return value if all(arrays[key] is item for key, item in value.items()) else arrays
     return _leaf(name, value)
 
 
@@ -255,6 +259,17 @@ def apply_updates(params, updates):
     return params + updates
 
 
+class _Views(dict):
+    """:meth:`Layout.unravel`'s dict, which remembers the vector its arrays are views of."""
+
+    def __init__(self, items, *, vector, names, views):
+        super().__init__(items)
+        self.vector, self.names, self.views = vector, names, views
+
+    def __reduce__(self):  # copies and pickles are plain dicts
+        return dict, (dict(self),)
+
+
 class Layout:
     r"""Where each array of a dict of parameters sits in one flat vector (JAX's ``ravel_pytree`` idea).
 
@@ -271,20 +286,30 @@ class Layout:
             raise TypeError(f"params must be a non-empty dict of arrays, got {type(params).__name__}")
         self.names = list(params)
         self.shapes = [np.shape(params[k]) for k in self.names]
-        self.sizes = [int(np.prod(shape)) for shape in self.shapes]
-        self.ends = np.cumsum(self.sizes).tolist()
+        self.sizes = [math.prod(shape) for shape in self.shapes]
+        self.ends = list(itertools.accumulate(self.sizes))
         self.starts = [0] + self.ends[:-1]
         self.size = self.ends[-1]
 
     def ravel(self, tree: dict, dtype=None) -> np.ndarray:
-        """One new vector: the arrays of ``tree`` (same names and shapes), in order."""
-        if set(tree) != set(self.names):
+        """The arrays of ``tree`` (same names and shapes) in order, as one vector.
+
+        A new vector, unless ``tree`` is a dict :meth:`unravel` made (as the parameters and states an
+        optimizer returns are) still holding its views: then the vector they view, without a copy.
+        """
+        if isinstance(tree, _Views) and tree.names == self.names and all(
+                tree.get(k) is view for k, view in zip(self.names, tree.views)):
+            vector = tree.vector
+        elif tree.keys() != set(self.names):
             raise ValueError(f"tree must have the keys {self.names}, got {sorted(tree)}")
-        return np.concatenate([np.ravel(tree[k]) for k in self.names]).astype(dtype, copy=False)
+        else:
+            vector = np.concatenate([np.asarray(tree[k]).reshape(-1) for k in self.names])
+        return vector if dtype is None else vector.astype(dtype, copy=False)
 
     def unravel(self, vector: np.ndarray) -> dict:
         """``{name: view of vector reshaped}``, the inverse of :meth:`ravel`."""
-        return {k: vector[a:b].reshape(shape) for k, shape, a, b in zip(self.names, self.shapes, self.starts, self.ends)}
+        views = [vector[a:b].reshape(shape) for shape, a, b in zip(self.shapes, self.starts, self.ends)]
+        return _Views(zip(self.names, views), vector=vector, names=self.names, views=views)
 
     def expand(self, values) -> np.ndarray:
         """A vector with ``values[name]`` (or ``values[i]``, in the order of names) at each entry of that parameter."""
@@ -520,6 +545,8 @@ class Optimizer:
 
     def _per_name(self, names):
         """``[(lr, wd), ...]`` for each parameter name (None: params is one unnamed array)."""
+        if self.groups and names == [None]:
+            raise TypeError("groups select parameters by name: params must be a dict of named arrays, got an array")
         for i, group in enumerate(self.groups):
             missing = [k for k in group.listed if k not in names]
             if missing:
@@ -530,9 +557,7 @@ class Optimizer:
                 raise ValueError(f"mask names {unknown} that are not parameters; available: {list(names)}")
         out = []
         for name in names:
-            chosen = [i for i, group in enumerate(self.groups) if name is not None and group.select(name)]
-            if self.groups and name is None:
-                raise TypeError("groups select parameters by name: params must be a dict of named arrays, got an array")
+            chosen = [i for i, group in enumerate(self.groups) if group.select(name)]
             if len(chosen) > 1:
                 raise ValueError(f"parameter {name!r} is in groups {chosen}: each parameter may be in one group only")
             group = self.groups[chosen[0]] if chosen else None
@@ -552,22 +577,40 @@ class Optimizer:
             update = decay.update(update, p, lr, wd)     # decoupled: - lr lambda theta after the rule
         return _finish(p, update, apply), fields
 
-    def _raw(self, params, grads, state, apply):
+    def _hyper(self, layout: Layout | None):
+        """``(lr_at, wd)`` for the vectors of ``layout`` (None: one unnamed array): ``lr_at(t)`` is the
+        learning rate of step t and ``wd`` the decay rate, each a float, or a flat vector where the
+        parameters' values differ (groups, mask)."""
+        per_name = self._per_name([None] if layout is None else layout.names)
+        lrs = [lr for lr, _ in per_name]
+        wds = [wd for _, wd in per_name]
+        wd = _uniform(wds)
+        wd = layout.expand(wds) if wd is None else wd
+        if all(v is lrs[0] for v in lrs) or _uniform(lrs) is not None:
+            return (lambda t: _lr_at(lrs[0], t)), wd
+        if not any(callable(v) for v in lrs):
+            vector = layout.expand(lrs)
+            return (lambda t: vector), wd
+        return (lambda t: layout.expand([_lr_at(v, t) for v in lrs])), wd
+
+    def _vector_step(self, theta, grads, state, hyper, apply):
+        lr_at, wd = hyper
         t = state.step
-        if not isinstance(params, dict):
-            ((lr, wd),) = self._per_name([None])
-            out, fields = self._leaf(params, grads, state[1:], t, _lr_at(lr, t), wd, apply)
-            return out, self.state_type(t + 1, *fields)
-        columns = {}
-        for (key, p), (lr, wd) in zip(params.items(), self._per_name(list(params))):
-            leaf_fields = [None if f is None else f[key] for f in state[1:]]
-            columns[key] = self._leaf(p, grads[key], leaf_fields, t, _lr_at(lr, t), wd, apply)
-        out = {key: column[0] for key, column in columns.items()}
-        fields = []
-        for i in range(len(state) - 1):
-            values = {key: column[1][i] for key, column in columns.items()}
-            fields.append(None if all(v is None for v in values.values()) else values)
+        out, fields = self._leaf(theta, grads, state[1:], t, lr_at(t), wd, apply)
         return out, self.state_type(t + 1, *fields)
+
+    def _raw(self, params, grads, state, apply):
+        if not isinstance(params, dict):
+            return self._vector_step(params, grads, state, self._hyper(None), apply)
+        # A dict is stepped as one vector (see Layout): one numpy call per operation, not one per array.
+        layout = Layout(params)
+        out, state = self._vector_step(layout.ravel(params), layout.ravel(grads), layout.ravel_state(state),
+                                       self._hyper(layout), apply)
+        out = layout.unravel(out)
+        for key, value in out.items():  # a dict mixing float32 and float64 arrays was stepped in float64
+            if value.dtype != params[key].dtype:
+                out[key] = value.astype(params[key].dtype)
+        return out, layout.unravel_state(state)
 
     def _run(self, grads, state, params, apply: bool):
         params = _tree("params", params)
@@ -582,33 +625,12 @@ class Optimizer:
     def flat_step(self, layout: Layout) -> Callable:
         r"""``step(theta, grads, state)`` for the flat vectors of ``layout`` (see :class:`Layout`).
 
-        The per-parameter learning rates and decay rates (groups, mask) are expanded once into flat
-        vectors (a plain float where they are all equal), so a step costs one numpy call per
-        operation whatever the number of arrays. ``state`` is ``layout.ravel_state(opt.init(params))``.
-        No argument checks: for training loops that built their vectors themselves.
+        What ``step`` does for a dict, without ravelling and checking on every call: the
+        per-parameter learning rates and decay rates (groups, mask) are expanded into flat vectors
+        once. ``state`` is ``layout.ravel_state(opt.init(params))``. For training loops.
         """
-        per_name = self._per_name(layout.names)
-        lrs = [lr for lr, _ in per_name]
-        wds = [wd for _, wd in per_name]
-        wd = _uniform(wds)
-        wd = layout.expand(wds) if wd is None else wd
-        lr = _uniform(lrs)
-        if lr is not None:
-            lr_at = lambda t: lr  # noqa: E731
-        elif not any(callable(v) for v in lrs):
-            vector = layout.expand(lrs)
-            lr_at = lambda t: vector  # noqa: E731
-        elif all(v is lrs[0] for v in lrs):
-            lr_at = lambda t: _lr_at(lrs[0], t)  # noqa: E731
-        else:
-            lr_at = lambda t: layout.expand([_lr_at(v, t) for v in lrs])  # noqa: E731
-
-        def step(theta, grads, state):
-            t = state.step
-            new, fields = self._leaf(theta, grads, state[1:], t, lr_at(t), wd, True)
-            return new, self.state_type(t + 1, *fields)
-
-        return step
+        hyper = self._hyper(layout)
+        return lambda theta, grads, state: self._vector_step(theta, grads, state, hyper, True)
 
     def update(self, grads, state, params):
         """``(updates, new_state)`` with ``params + updates`` the new parameters (optax's form)."""

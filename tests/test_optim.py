@@ -274,3 +274,166 @@ def test_a_scalar_parameter_steps_like_a_one_element_array(make):
         scalar, s_state = opt.step(scalar, g, s_state)
         vector, v_state = opt.step(vector, np.array([g]), v_state)
     assert np.shape(scalar) == () and scalar == pytest.approx(vector[0], rel=1e-15)
+
+
+# ------------------------------------------------------------------ weight decay piece, masks, groups, Layout
+
+def _named():
+    rng = np.random.default_rng(3)
+    return {"0.weight": rng.standard_normal((3, 2)), "0.bias": rng.standard_normal(3),
+            "1.gamma": 1.0 + rng.standard_normal(3), "1.beta": rng.standard_normal(3),
+            "2.weight": rng.standard_normal((2, 3))}
+
+
+def test_weights_only_leaves_biases_and_norm_parameters_out():
+    assert [optim.weights_only(name) for name in _named()] == [True, False, False, False, True]
+
+
+def test_sgd_masked_decay_by_hand():
+    """One SGD step with coupled decay on the weights only: w - lr (g + wd w); others w - lr g."""
+    params, lr, wd = _named(), 0.1, 0.5
+    grads = {key: np.ones_like(value) for key, value in params.items()}
+    opt = optim.sgd(lr, weight_decay=wd, mask=optim.weights_only)
+    new, _ = opt.step(params, grads, opt.init(params))
+    for key, value in params.items():
+        decay = wd if optim.weights_only(key) else 0.0
+        np.testing.assert_allclose(new[key], value - lr * (1.0 + decay * value), rtol=1e-15)
+
+
+def test_decoupled_decay_is_added_after_the_rule():
+    """with_weight_decay(..., decoupled=True): new = rule's step - lr wd theta (SGDW by hand), and on Adam it is AdamW."""
+    params, lr, wd = _named(), 0.1, 0.3
+    grads = {key: np.cos(value) for key, value in params.items()}
+    sgdw = optim.with_weight_decay(optim.sgd(lr), wd, decoupled=True, mask=optim.weights_only)
+    new, _ = sgdw.step(params, grads, sgdw.init(params))
+    for key, value in params.items():
+        decay = wd if optim.weights_only(key) else 0.0
+        np.testing.assert_allclose(new[key], value - lr * grads[key] - lr * decay * value, rtol=1e-15)
+    adam_w, adamw = optim.with_weight_decay(optim.adam(lr), wd, decoupled=True), optim.adamw(lr, weight_decay=wd)
+    a, sa = params, adam_w.init(params)
+    b, sb = params, adamw.init(params)
+    for _ in range(5):
+        a, sa = adam_w.step(a, grads, sa)
+        b, sb = adamw.step(b, grads, sb)
+    for key in params:
+        np.testing.assert_array_equal(a[key], b[key])
+    assert adam_w.hyperparams["weight_decay"] == wd and adam_w.decay.decoupled
+
+
+def test_group_learning_rate_by_hand():
+    params = _named()
+    grads = {key: np.ones_like(value) for key, value in params.items()}
+    opt = optim.sgd(0.1, groups=[{"params": ["2.weight"], "lr": 1.0}, {"params": lambda n: n.startswith("1."), "lr": 0.0}])
+    new, _ = opt.step(params, grads, opt.init(params))
+    np.testing.assert_allclose(new["2.weight"], params["2.weight"] - 1.0)
+    np.testing.assert_array_equal(new["1.gamma"], params["1.gamma"])
+    np.testing.assert_allclose(new["0.bias"], params["0.bias"] - 0.1)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: optim.adamw(0.01, weight_decay=0.1, mask=optim.weights_only,
+                        groups=[{"params": ["2.weight", "0.bias"], "lr": schedules.cosine(0.05, total_steps=10)}]),
+    lambda: optim.sgd(0.05, momentum=0.9, weight_decay=0.1, mask={"0.weight": True, "0.bias": False, "1.gamma": True,
+                                                                  "1.beta": False, "2.weight": True},
+                      groups=[{"params": ["1.gamma"], "lr": 0.2, "weight_decay": 0.0}]),
+    lambda: optim.rmsprop(0.01, momentum=0.5, weight_decay=0.1, groups=[{"params": lambda n: "weight" in n, "lr": 0.03}]),
+])
+def test_flat_step_is_the_dict_step(make):
+    """train's path: one flat vector with per-parameter lr and decay vectors gives the dict's numbers exactly."""
+    opt = make()
+    params = _named()
+    layout = optim.Layout(params)
+    step = opt.flat_step(layout)
+    theta, flat_state = layout.ravel(params), layout.ravel_state(opt.init(params))
+    state = opt.init(params)
+    for t in range(8):
+        grads = {key: np.sin(value + t) for key, value in params.items()}
+        params, state = opt.step(params, grads, state)
+        theta, flat_state = step(theta, layout.ravel(grads), flat_state)
+        for key, value in layout.unravel(theta).items():
+            np.testing.assert_array_equal(value, params[key])
+    assert flat_state.step == state.step == 8
+
+
+def test_layout_ravel_unravel_expand():
+    params = _named()
+    layout = optim.Layout(params)
+    assert layout.size == 6 + 3 + 3 + 3 + 6 and layout.names == list(params)
+    theta = layout.ravel(params)
+    views = layout.unravel(theta)
+    for key, value in params.items():
+        np.testing.assert_array_equal(views[key], value)
+        assert np.shares_memory(views[key], theta) and not np.shares_memory(value, theta)
+    assert layout.ravel(views) is theta                      # the views' own vector: no copy
+    changed = dict(views, **{"0.bias": np.zeros(3)})
+    again = layout.ravel(layout.unravel(theta) | {"0.bias": np.zeros(3)})
+    assert again is not theta and np.all(again[6:9] == 0) and layout.ravel(changed)[6:9].sum() == 0
+    np.testing.assert_array_equal(layout.expand({key: i for i, key in enumerate(params)}),
+                                  np.repeat([0, 1, 2, 3, 4], [6, 3, 3, 3, 6]))
+    with pytest.raises(ValueError, match="keys"):
+        layout.ravel({"0.weight": params["0.weight"]})
+    assert copy.deepcopy(views).__class__ is dict
+
+
+def test_dict_steps_reuse_the_flat_vector_and_copy_nothing_they_are_given():
+    opt = optim.adam(0.1)
+    params = _named()
+    grads = {key: np.ones_like(value) for key, value in params.items()}
+    new, state = opt.step(params, grads, opt.init(params))
+    saved = copy.deepcopy((new, state))
+    newer, _ = opt.step(new, grads, state)
+    for key in params:  # the input views are untouched, the output is new memory
+        np.testing.assert_array_equal(new[key], saved[0][key])
+        np.testing.assert_array_equal(state.m[key], saved[1].m[key])
+        assert not np.shares_memory(newer[key], new[key])
+
+
+@pytest.mark.parametrize("make", ALL_FACTORIES)
+def test_float32_parameters_stay_float32(make):
+    opt = make()
+    params = {key: value.astype(np.float32) for key, value in _params().items()}
+    grads = {key: np.cos(value) for key, value in params.items()}
+    state = opt.init(params)
+    for _ in range(3):
+        params, state = opt.step(params, grads, state)
+    assert all(value.dtype == np.float32 for value in params.values())
+    updates, _ = opt.update(grads, state, params)
+    assert all(value.dtype == np.float32 for value in updates.values())
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: optim.adam(mask="weights"), TypeError, "mask must be a callable"),
+    (lambda: optim.adam(mask={"0.weight": 1}), TypeError, r"mask\['0.weight'\] must be True or False"),
+    (lambda: optim.sgd(0.1, groups={"params": ["a"]}), TypeError, "groups must be a list of dicts"),
+    (lambda: optim.sgd(0.1, groups=[{"lr": 0.1}]), TypeError, r"groups\[0\] must be a dict with a 'params' entry"),
+    (lambda: optim.sgd(0.1, groups=[{"params": ["a"], "momentum": 0.9}]), ValueError, r"groups\[0\] may set"),
+    (lambda: optim.sgd(0.1, groups=[{"params": ["a"], "lr": -1.0}]), ValueError, r"groups\[0\]\['lr'\] must be in"),
+    (lambda: optim.sgd(0.1, groups=[{"params": ["a"], "weight_decay": -1.0}]), ValueError,
+     r"groups\[0\]\['weight_decay'\]"),
+    (lambda: optim.momentum_scaled(0.1).__class__("x", {"lr": 0.1}, optim.VelocityState, None, None,
+                                                  groups=[{"params": ["a"], "weight_decay": 0.1}]),
+     ValueError, "no weight decay"),
+    (lambda: optim.with_weight_decay("adam", 0.1), TypeError, "optimizer must be a course_lib.optim Optimizer"),
+    (lambda: optim.clip_grad_norm(np.ones(3), -1.0), ValueError, "max_norm"),
+])
+def test_bad_masks_and_groups_name_the_argument(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_masks_and_groups_are_checked_against_the_parameters():
+    params = _named()
+    grads = {key: np.ones_like(value) for key, value in params.items()}
+    cases = [
+        (optim.adam(mask=optim.weights_only), np.zeros(3), TypeError, "mask selects parameters by name"),
+        (optim.adam(groups=[{"params": ["0.weight"], "lr": 0.1}]), np.zeros(3), TypeError, "groups select parameters"),
+        (optim.adam(mask={"0.weight": True}), params, ValueError, "mask has no entry for parameter '0.bias'"),
+        (optim.adam(mask=dict.fromkeys([*params, "9.weight"], True)), params, ValueError, r"mask names \['9.weight'\]"),
+        (optim.adam(groups=[{"params": ["9.weight"]}]), params, ValueError, r"groups\[0\]\['params'\] names \['9.weight'\]"),
+        (optim.adam(groups=[{"params": ["0.weight"]}, {"params": optim.weights_only}]), params, ValueError,
+         r"'0.weight' is in groups \[0, 1\]"),
+    ]
+    for opt, p, error, match in cases:
+        g = np.ones(3) if isinstance(p, np.ndarray) else grads
+        with pytest.raises(error, match=match):
+            opt.step(p, g, opt.init(p))

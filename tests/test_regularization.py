@@ -225,3 +225,64 @@ def test_bad_early_stopping_arguments():
         reg.early_stopping(lambda theta, n: theta, None, 0, n=1, patience=1)
     with pytest.raises(TypeError, match="monitored_loss must be a callable"):
         reg.continue_until(lambda theta, n: theta, 3.0, 0.0, 1.0, n=1, max_steps=2)
+
+
+def test_l1_is_its_own_class():
+    assert not issubclass(reg.L1, reg.L2) and not issubclass(reg.L2, reg.L1)
+    assert repr(reg.L1(0.1)) == "L1(lam=0.1, apply_to='weights')"
+    with pytest.raises(ValueError, match="lam"):
+        reg.L1(-1.0)
+
+
+def test_select_takes_an_optimizer_mask():
+    params = _params()
+    assert reg.select(params, optim.weights_only) == reg.select(params, "weights") == ["0.weight", "2.weight"]
+    assert reg.select(params, lambda name: name.startswith("0.")) == ["0.weight", "0.bias"]
+    with pytest.raises(ValueError, match="apply_to must be 'weights', 'all'"):
+        reg.select(params, "biases")
+    with pytest.raises(TypeError, match="apply_to"):
+        reg.select(params, 3)
+
+
+def test_l2_penalty_on_the_weights_is_masked_coupled_weight_decay():
+    """regularizers=[L2(lam)] (weights only) under SGD = sgd(weight_decay=lam, mask=weights_only)."""
+    lam, params = 0.05, _params()
+    with_penalty = _run(optim.sgd(lr=0.1, momentum=0.9), params,
+                        lambda p: {k: g + reg.l2_penalty(p, lam)[1][k] for k, g in _loss_grad(p).items()})
+    decayed = _run(optim.sgd(lr=0.1, momentum=0.9, weight_decay=lam, mask=optim.weights_only), params, _loss_grad)
+    for key in params:
+        np.testing.assert_allclose(with_penalty[key], decayed[key], rtol=1e-14, atol=1e-15)
+
+
+def test_max_norm_projects_each_row_onto_the_ball():
+    import torch
+
+    rng = np.random.default_rng(4)
+    params = {"0.weight": rng.standard_normal((6, 5)) * np.array([[0.1], [1], [3], [0.5], [10], [2]]),
+              "0.bias": 10.0 * rng.standard_normal(6), "1.gamma": 10.0 * np.ones(6)}
+    saved = {key: value.copy() for key, value in params.items()}
+    out = reg.max_norm(params, 1.5)
+    norms = np.linalg.norm(params["0.weight"], axis=1)
+    new_norms = np.linalg.norm(out["0.weight"], axis=1)
+    np.testing.assert_allclose(new_norms, np.minimum(norms, 1.5), rtol=1e-14)
+    inside = norms <= 1.5
+    np.testing.assert_array_equal(out["0.weight"][inside], params["0.weight"][inside])  # unchanged inside the ball
+    cosine = np.sum(out["0.weight"] * params["0.weight"], axis=1) / (new_norms * norms)
+    np.testing.assert_allclose(cosine, 1.0, rtol=1e-14)  # same direction
+    assert out["0.bias"] is params["0.bias"] and out["1.gamma"] is params["1.gamma"]  # weights only
+    for key, value in saved.items():
+        np.testing.assert_array_equal(params[key], value)
+    renormed = torch.renorm(torch.tensor(params["0.weight"]), p=2, dim=0, maxnorm=1.5).numpy()
+    np.testing.assert_allclose(out["0.weight"], renormed, rtol=1e-6)  # torch divides by norm + 1e-7
+    with pytest.raises(ValueError, match="c must be in"):
+        reg.max_norm(params, 0.0)
+
+
+def test_randomness_comes_by_the_rng_keyword():
+    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator or an integer seed"):
+        reg.bagging(lambda x, y, rng: None, np.zeros((4, 1)), np.zeros(4), 2, rng="a")
+    with pytest.raises(TypeError, match="fit must be a callable"):
+        reg.bagging(None, np.zeros((4, 1)), np.zeros(4), 2)
+    with pytest.raises(ValueError, match="models must be a non-empty list"):
+        reg.ensemble_predict([], np.zeros((2, 1)))
+    np.testing.assert_array_equal(reg.bootstrap_indices(10, rng=3), reg.bootstrap_indices(10, rng=np.random.default_rng(3)))

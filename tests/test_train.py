@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib import augment, data, nn, optim, plotting
+from course_lib import augment, data, nn, optim, plotting, schedules
 from course_lib.regularization import L2, EarlyStopping
-from course_lib.train import History, evaluate, train
+from course_lib.train import History, LayerStats, WeightEMA, evaluate, train
 
 
 @pytest.fixture(scope="module")
@@ -189,3 +189,227 @@ def test_batch_size_one_is_plain_sgd_without_batch_norm(digits):
     history = train(nn.mlp([64, 8, 10], rng=0, batchnorm=True), optim.sgd(lr=0.01), (x[:19], y[:19]),
                     epochs=1, batch_size=6)
     assert history.steps == 3
+
+
+# ------------------------------------------------------------------ state that carries on
+
+def _continued_runs(digits, calls, epochs_per_call):
+    """A run of calls x epochs_per_call epochs, each call continuing the previous one's state."""
+    x, y = digits.x_train[:400], digits.y_train[:400]
+    model = nn.mlp([64, 32, 32, 10], rng=3, batchnorm=True, dropout=0.2)
+    opt = optim.adam(lr=schedules.warmup(schedules.cosine(3e-3, total_steps=70), warmup_steps=10),
+                     weight_decay=1e-3, mask=optim.weights_only, groups=[{"params": ["8.weight"], "lr": 1e-3}])
+    steps, state, batch_loss = [], None, []
+    hook = type("Steps", (), {"on_step": lambda self, info: steps.append((info.step, info.epoch))})()
+    for call in range(calls):
+        history = train(model, opt, (x, y, digits.x_val, digits.y_val), epochs=epochs_per_call, batch_size=64,
+                        state=state, rng=None if state else 11, hooks=[hook],
+                        augment=lambda xb, rng: augment.random_augment(xb, rng), weight_noise=0.01)
+        state = history.state
+        batch_loss += history.batch_loss
+    return model, state, batch_loss, steps
+
+
+def test_two_calls_of_five_epochs_are_one_call_of_ten(digits):
+    """Same Adam moments, the schedule at the right step, the batch order and augmentation going on."""
+    one = _continued_runs(digits, 1, 10)
+    two = _continued_runs(digits, 2, 5)
+    for key, value in one[0].state_dict().items():
+        np.testing.assert_array_equal(two[0].state_dict()[key], value)
+    assert one[2] == two[2] and one[3] == two[3]
+    assert one[3][-1] == (70, 10) and two[1].epoch == 10 and two[1].optimizer.step == 70
+    for field in ("m", "v"):
+        for key, value in getattr(one[1].optimizer, field).items():
+            np.testing.assert_array_equal(getattr(two[1].optimizer, field)[key], value)
+    # restarting the optimizer instead (what train did before it returned its state) gives another run
+    restarted = _continued_runs(digits, 1, 5)[0]
+    train(restarted, optim.adam(lr=1e-3), (digits.x_train[:400], digits.y_train[:400]), 5, 64, rng=12)
+    assert not np.allclose(restarted.params["0.weight"], one[0].params["0.weight"])
+
+
+def test_the_state_is_the_optimizer_s_own_and_is_not_modified(digits):
+    x, y = digits.x_train[:200], digits.y_train[:200]
+    model = nn.mlp([64, 16, 10], rng=0)
+    opt = optim.adam(lr=1e-2)
+    history = train(model, opt, (x, y), 2, 50)
+    state = history.state
+    assert isinstance(state.optimizer, optim.AdamState) and state.optimizer.step == 8 and state.epoch == 2
+    assert set(state.optimizer.m) == set(model.params)
+    saved = copy.deepcopy(state)
+    snapshot = model.state_dict()
+    first = train(model, opt, (x, y), 1, 50, state=state)
+    model.load_state_dict(snapshot)
+    second = train(model, opt, (x, y), 1, 50, state=state)  # the same state twice: the same epoch
+    assert first.batch_loss == second.batch_loss
+    np.testing.assert_array_equal(state.optimizer.m["0.weight"], saved.optimizer.m["0.weight"])
+    assert state.rng.bit_generator.state == saved.rng.bit_generator.state
+    # a manual step continues from train's state too: it is opt.init(model.params)'s kind
+    params, new_state = opt.step(model.params, model.grads, second.state.optimizer)
+    assert new_state.step == 13
+    with pytest.raises(ValueError, match="rng or state"):
+        train(model, opt, (x, y), 1, 50, state=state, rng=1)
+    with pytest.raises(TypeError, match="TrainState"):
+        train(model, opt, (x, y), 1, 50, state=state.optimizer)
+    with pytest.raises(TypeError, match="SGDState"):
+        train(model, optim.sgd(0.1), (x, y), 1, 50, state=state)
+
+
+def test_source_004_continue_training_keeps_the_optimizer_going(digits):
+    """Goodfellow Alg. 7.3 with regularization.continue_until: each round of n steps continues the
+    run (moments, schedule, batch order), so rounds of one epoch equal one longer call."""
+    from course_lib.regularization import continue_until
+
+    x, y = digits.x_train[:256], digits.y_train[:256]
+
+    def fresh():
+        return nn.mlp([64, 16, 10], rng=4), optim.adam(lr=schedules.step_decay(1e-2, step_size=8, gamma=0.5))
+
+    model, opt = fresh()
+    history = train(model, opt, (x, y), 2, 64, rng=5)
+    box = {"state": history.state}
+
+    def train_steps_all(theta, n):
+        model.load_state_dict(theta)
+        box["state"] = train(model, opt, (x, y), n // 4, 64, state=box["state"]).state
+        return model.state_dict()
+
+    rounds = iter([1.0, 1.0, 1.0, 0.0])  # the monitored loss: above the target three times
+    theta, steps = continue_until(train_steps_all, lambda theta: next(rounds), model.state_dict(), 0.5,
+                                  n=4, max_steps=100)
+    assert steps == 12 and box["state"].optimizer.step == 8 + 12
+    straight, opt2 = fresh()
+    train(straight, opt2, (x, y), 5, 64, rng=5)
+    for key, value in straight.state_dict().items():
+        np.testing.assert_array_equal(theta[key], value)
+
+
+# ------------------------------------------------------------------ hooks, clipping, max-norm, EMA, dtype
+
+def test_hooks_see_every_step_and_epoch(digits):
+    x, y = digits.x_train[:300], digits.y_train[:300]
+    seen, epochs = [], []
+
+    class Recorder:
+        def on_step(self, info):
+            seen.append(info)
+            for key, value in info.updates.items():
+                np.testing.assert_allclose(info.params[key] - value, previous[key], rtol=0, atol=1e-15)
+            previous.update({key: value.copy() for key, value in info.params.items()})
+
+        def on_epoch(self, info):
+            epochs.append((info.epoch, info.epochs, info.step, info.history.epochs))
+
+    model = nn.mlp([64, 16, 10], rng=0)
+    previous = {key: value.copy() for key, value in model.params.items()}
+    history = train(model, optim.sgd(0.1, momentum=0.9), (x, y, digits.x_val, digits.y_val), 3, 100,
+                    hooks=[Recorder()])
+    assert [info.step for info in seen] == list(range(1, 10)) and [info.epoch for info in seen] == [1] * 3 + [2] * 3 + [3] * 3
+    assert epochs == [(1, 3, 3, 1), (2, 3, 6, 2), (3, 3, 9, 3)]
+    assert [info.batch_loss for info in seen] == history.batch_loss
+    np.testing.assert_array_equal(seen[-1].params["0.weight"], model.params["0.weight"])
+
+
+def test_gradient_clipping_matches_torch(digits):
+    """One epoch with clip_grad_norm against torch's loop with clip_grad_norm_ (float64, same batches)."""
+    from test_nn_torch import TORCH_NAMES, torch_copy
+
+    x, y = digits.x_train[:512], digits.y_train[:512]
+    model = nn.mlp([64, 32, 10], rng=2, batchnorm=True)
+    reference = torch_copy(model).train()
+    norms = []
+    train(model, optim.sgd(0.5, momentum=0.9), (x, y), 1, 64, rng=3, clip_grad_norm=0.3,
+          hooks=[type("N", (), {"on_step": lambda self, info: norms.append(
+              np.sqrt(sum(np.sum(g**2) for g in info.grads.values())))})()])
+    opt = torch.optim.SGD(reference.parameters(), lr=0.5, momentum=0.9)
+    order = np.random.default_rng(3).permutation(len(x))
+    xt, yt = torch.tensor(x), torch.tensor(y)
+    clipped = 0
+    for start in range(0, len(x), 64):
+        idx = torch.from_numpy(order[start:start + 64])
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(reference(xt[idx]), yt[idx]).backward()
+        clipped += float(torch.nn.utils.clip_grad_norm_(reference.parameters(), 0.3)) > 0.3
+        opt.step()
+    assert clipped >= 4 and max(norms) <= 0.3 + 1e-9  # clipping did act
+    theirs = dict(reference.named_parameters())
+    for key, value in model.params.items():
+        index, name = key.split(".")
+        np.testing.assert_allclose(value, theirs[f"{index}.{TORCH_NAMES[name]}"].detach().numpy(), rtol=0, atol=1e-10)
+
+
+def test_max_norm_keeps_every_unit_s_incoming_weights_in_the_ball(digits):
+    x, y = digits.x_train[:300], digits.y_train[:300]
+    model = nn.mlp([64, 32, 10], rng=0)
+    free = nn.mlp([64, 32, 10], rng=0)
+    train(model, optim.sgd(0.5), (x, y), 3, 32, max_norm=1.0)
+    train(free, optim.sgd(0.5), (x, y), 3, 32)
+    for key in ("0.weight", "2.weight"):
+        assert np.max(np.linalg.norm(model.params[key], axis=1)) <= 1.0 + 1e-12
+        assert np.max(np.linalg.norm(free.params[key], axis=1)) > 1.0  # without the constraint they grow past it
+
+
+@pytest.mark.parametrize("bias_correction", [True, False])
+def test_weight_ema_is_the_ewma_of_the_weights(digits, bias_correction):
+    from course_lib import ewma
+
+    x, y = digits.x_train[:320], digits.y_train[:320]
+    thetas = []
+    ema = WeightEMA(0.8, bias_correction=bias_correction)
+    recorder = type("R", (), {"on_step": lambda self, info: thetas.append(info.theta)})()
+    model = nn.mlp([64, 16, 10], rng=0)
+    train(model, optim.adam(1e-2), (x, y), 2, 64, hooks=[ema, recorder])
+    series = np.array(thetas)
+    if bias_correction:
+        expected = ewma.ewma(series, 0.8, bias_correction=True)[-1]
+    else:  # started at the first weights: S_t = 0.8^(t-1) theta_1 + sum of (0.2) 0.8^k theta_{t-k}
+        expected = 0.8 ** (len(series) - 1) * series[0] + ewma.ewma(series[1:], 0.8)[-1]
+    np.testing.assert_allclose(optim.Layout(model.params).ravel(ema.params), expected, rtol=1e-12)
+    assert ema.steps == 10
+    with pytest.raises(RuntimeError, match="no step"):
+        WeightEMA().params
+
+
+def test_layer_stats_records_norms_and_update_ratios(digits):
+    x, y = digits.x_train[:256], digits.y_train[:256]
+    stats = LayerStats(every=2, buffers=True)
+    model = nn.mlp([64, 16, 10], rng=0, batchnorm=True)
+    before = model.params["0.weight"].copy()
+    train(model, optim.sgd(0.1), (x, y), 1, 64, hooks=[stats])
+    ratio = stats.series("0.weight", "update_ratio")
+    assert len(ratio) == 2  # steps 2 and 4
+    np.testing.assert_allclose(ratio, stats.series("0.weight", "update_norm") / stats.series("0.weight", "weight_norm"))
+    assert stats.rows[0]["step"] == 2 and stats.series("1.running_mean", "mean").shape == (2,)
+    assert np.linalg.norm(model.params["0.weight"]) == pytest.approx(stats.series("0.weight", "weight_norm")[-1])
+    assert not np.allclose(model.params["0.weight"], before)
+    with pytest.raises(ValueError, match="no recorded"):
+        stats.series("9.weight", "grad_norm")
+
+
+def test_evaluate_has_no_side_effects(digits):
+    x, y = digits.x_train[:64], digits.y_train[:64]
+    model = nn.mlp([64, 16, 10], rng=0, batchnorm=True, dropout=0.3)
+    twin = copy.deepcopy(model)
+    for m, evaluate_between in [(model, True), (twin, False)]:
+        loss = nn.CrossEntropyLoss()
+        loss.forward(m.forward(x, "train"), y)
+        if evaluate_between:
+            evaluate(m, digits.x_val, digits.y_val, loss)
+        m.backward(loss.backward())
+    for key, value in model.grads.items():
+        np.testing.assert_array_equal(value, twin.grads[key])
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, twin.state_dict()[key])
+
+
+def test_float32_training_reaches_the_float64_accuracy(digits):
+    runs = {}
+    for dtype in ("float64", "float32"):
+        model = nn.mlp([64, 128, 128, 10], rng=0, batchnorm=True, dropout=0.2)
+        history = train(model, optim.adam(lr=3e-3), digits, epochs=8, batch_size=64, dtype=dtype)
+        runs[dtype] = (model, history)
+    model32, history32 = runs["float32"]
+    assert all(value.dtype == np.float32 for value in model32.params.values())
+    assert history32.state.optimizer.m["0.weight"].dtype == np.float32
+    assert history32.val_acc[-1] >= runs["float64"][1].val_acc[-1] - 0.02 and history32.val_acc[-1] > 0.9
+    # the same run, to float32's precision at first
+    assert history32.batch_loss[0] == pytest.approx(runs["float64"][1].batch_loss[0], rel=1e-5)
