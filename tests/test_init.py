@@ -150,3 +150,105 @@ def test_source_003_activation_statistics():
     # each 0.01 layer multiplies the std by about 0.01 * sqrt(500) = 0.22: after 10 layers ~ 3e-7
     assert stds["small_normal"] < 1e-5
     assert stds["lecun_normal"] > 0.1
+
+
+# ------------------------------------------------------------------------------------------
+# gains, the protocol, orthogonal and torch's nn.Linear default
+
+@pytest.mark.parametrize("nonlinearity, param", [
+    ("linear", None), ("conv1d", None), ("conv2d", None), ("conv3d", None), ("conv_transpose1d", None),
+    ("conv_transpose2d", None), ("conv_transpose3d", None), ("sigmoid", None), ("tanh", None), ("relu", None),
+    ("leaky_relu", None), ("leaky_relu", 0.2), ("leaky_relu", 0), ("leaky_relu", 1.0), ("selu", None),
+])
+def test_calculate_gain_is_torchs(nonlinearity, param):
+    assert init.calculate_gain(nonlinearity, param) == torch.nn.init.calculate_gain(nonlinearity, param)
+
+
+def test_calculate_gain_values_and_errors():
+    assert init.calculate_gain("tanh") == 5 / 3
+    assert init.calculate_gain("relu") == math.sqrt(2)
+    assert init.calculate_gain("leaky_relu", 0.0) == init.calculate_gain("relu")
+    assert init.calculate_gain("selu") == 0.75
+    with pytest.raises(ValueError, match="nonlinearity must be one of"):
+        init.calculate_gain("gelu")
+    with pytest.raises(TypeError, match="param must be a real number"):
+        init.calculate_gain("leaky_relu", "0.1")
+
+
+@pytest.mark.parametrize("nonlinearity, a", [("tanh", 0.0), ("leaky_relu", 0.3), ("linear", 0.0)])
+def test_kaiming_nonlinearity_matches_torch(nonlinearity, a):
+    shape = (400, 300)
+    theirs = _torch_sample(torch.nn.init.kaiming_normal_, shape, a=a, nonlinearity=nonlinearity)
+    ours = init.kaiming_normal(shape, rng=0, a=a, nonlinearity=nonlinearity).ravel()
+    assert stats.ks_2samp(ours, theirs).pvalue > 1e-3
+    std = init.calculate_gain(nonlinearity, a) / math.sqrt(300)
+    assert stats.kstest(ours, stats.norm(scale=std).cdf).pvalue > 1e-3
+
+
+@pytest.mark.parametrize("shape", [(50, 50), (30, 80), (80, 30), (16, 4, 3, 3)])
+@pytest.mark.parametrize("gain", [1.0, 2.5])
+def test_orthogonal_rows_or_columns_are_orthonormal_times_the_gain(shape, gain):
+    w = init.orthogonal(shape, rng=0, gain=gain)
+    assert w.shape == shape
+    m = w.reshape(shape[0], -1)
+    small = m @ m.T if m.shape[0] <= m.shape[1] else m.T @ m
+    np.testing.assert_allclose(small, gain**2 * np.eye(min(m.shape)), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(np.linalg.svd(m, compute_uv=False), gain, rtol=1e-12)
+
+
+def test_orthogonal_matches_torch_in_distribution():
+    """Both are Haar-distributed: the entries of many draws have the same law (KS), the diagonal
+    too (numpy's Q without the sign fix has a diagonal of mean about -0.13 here, which is caught)."""
+    ours = np.stack([init.orthogonal((20, 20), rng=s) for s in range(200)])
+    torch.manual_seed(0)
+    theirs = np.stack([torch.nn.init.orthogonal_(torch.empty(20, 20, dtype=torch.float64)).numpy()
+                       for _ in range(200)])
+    assert stats.ks_2samp(ours.ravel(), theirs.ravel()).pvalue > 1e-3
+    diag_ours, diag_theirs = np.einsum("sii->si", ours).ravel(), np.einsum("sii->si", theirs).ravel()
+    assert stats.ks_2samp(diag_ours, diag_theirs).pvalue > 1e-3
+    assert abs(diag_ours.mean()) < 5 * diag_ours.std() / math.sqrt(diag_ours.size)  # unbiased diagonal
+    unfixed = np.stack([np.linalg.qr(np.random.default_rng(s).standard_normal((20, 20)))[0] for s in range(200)])
+    assert stats.ks_2samp(np.einsum("sii->si", unfixed).ravel(), diag_theirs).pvalue < 1e-6
+    assert stats.ks_2samp(2 * ours.ravel(), theirs.ravel()).pvalue < 1e-6  # and a doubled gain
+
+
+def test_torch_linear_default_variance_is_one_third_over_fan_in():
+    w = init.torch_linear_default((400, 300), rng=0)
+    assert np.all(np.abs(w) <= 1 / math.sqrt(300))
+    var = 1 / (3 * 300)  # not He's 2/300
+    assert abs(np.mean(w**2) - var) < 5 * math.sqrt(0.8 / w.size) * var
+    b = init.torch_linear_default((400,), rng=0, fan_in=300)
+    assert np.all(np.abs(b) <= 1 / math.sqrt(300)) and np.abs(b).max() > 0.95 / math.sqrt(300)
+    with pytest.raises(ValueError, match="has no fan-in: pass fan_in"):
+        init.torch_linear_default((400,), rng=0)
+    # torch writes the same rule as kaiming_uniform with a = sqrt(5)
+    np.testing.assert_allclose(init.kaiming_uniform((40, 30), rng=3, a=math.sqrt(5)),
+                               init.torch_linear_default((40, 30), rng=3), rtol=1e-14)
+
+
+def test_every_initializer_has_the_signature_init_shape_rng():
+    for name, fn in init.INITIALIZERS.items():
+        a = fn((6, 4), np.random.default_rng(1))
+        assert a.shape == (6, 4) and a.dtype == np.float64, name
+        np.testing.assert_array_equal(a, fn((6, 4), 1), err_msg=name)  # a seed is the same Generator
+        if name not in ("zeros", "ones"):
+            with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
+                fn((6, 4), "seed")
+    fill = init.constant(0.3)
+    np.testing.assert_array_equal(fill((2, 3), 0), np.full((2, 3), 0.3))
+    np.testing.assert_array_equal(init.ones((2,)), np.ones(2))
+    with pytest.raises(TypeError, match="rng must be"):
+        init.zeros((2, 2), rng="x")
+    with pytest.raises(TypeError, match="value must be a real number"):
+        init.constant((3, 4))
+
+
+def test_get_resolves_names_and_rejects_the_wrong_things():
+    assert init.get("orthogonal") is init.orthogonal
+    assert init.get(init.xavier_normal) is init.xavier_normal
+    with pytest.raises(ValueError, match="bias_init must be one of"):
+        init.get("xavier", "bias_init")
+    with pytest.raises(TypeError, match=r"init=init.constant needs its value first, e.g. init=init.constant\(0.3\)"):
+        init.get(init.constant)
+    with pytest.raises(TypeError, match="init must be a name or a callable"):
+        init.get(3)

@@ -174,6 +174,11 @@ def torch_copy(model):
                 m.bias.copy_(_t(layer.params["beta"]))
                 m.running_mean.copy_(_t(layer.buffers["running_mean"]))
                 m.running_var.copy_(_t(layer.buffers["running_var"]))
+        elif isinstance(layer, nn.LayerNorm):
+            m = torch.nn.LayerNorm(layer.num_features, eps=layer.eps, dtype=torch.float64)
+            with torch.no_grad():
+                m.weight.copy_(_t(layer.params["gamma"]))
+                m.bias.copy_(_t(layer.params["beta"]))
         elif isinstance(layer, nn.Dropout):
             m = torch.nn.Dropout(layer.p)
         else:
@@ -185,14 +190,15 @@ def torch_copy(model):
 TORCH_NAMES = {"weight": "weight", "bias": "bias", "gamma": "weight", "beta": "bias"}
 
 
+@pytest.mark.parametrize("norm", ["batch", "layer"])
 @pytest.mark.parametrize("mode", ["train", "eval"])
-def test_whole_network_matches_torch(mode):
-    model = nn.mlp([6, 9, 8, 4], rng=0, batchnorm=True)
+def test_whole_network_matches_torch(mode, norm):
+    model = nn.mlp([6, 9, 8, 4], rng=0, norm=norm)
     reference = torch_copy(model).train(mode == "train")
     x, y = _x((12, 6)), np.arange(12) % 4
     loss = nn.CrossEntropyLoss()
     value = loss.forward(model.forward(x, mode), y)
-    dx = model.backward(loss.backward())
+    dx = model.backward(loss.backward(), mode=mode)
     xt = _t(x, grad=True)
     expected = torch.nn.functional.cross_entropy(reference(xt), torch.tensor(y))
     expected.backward()
@@ -202,3 +208,50 @@ def test_whole_network_matches_torch(mode):
     for key, grad in model.grads.items():
         index, name = key.split(".")
         np.testing.assert_allclose(grad, torch_params[f"{index}.{TORCH_NAMES[name]}"].grad.numpy(), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["train", "eval"])
+@pytest.mark.parametrize("ours, theirs", [
+    (lambda: nn.LayerNorm(6), lambda: torch.nn.LayerNorm(6, dtype=torch.float64)),
+    (lambda: nn.GroupNorm(3, 6), lambda: torch.nn.GroupNorm(3, 6, dtype=torch.float64)),
+    (lambda: nn.GroupNorm(1, 6, eps=1e-3), lambda: torch.nn.GroupNorm(1, 6, eps=1e-3, dtype=torch.float64)),
+], ids=["layernorm", "groupnorm", "groupnorm-1"])
+def test_layer_and_group_norm_modules_match_torch(ours, theirs, mode):
+    layer, module = ours(), theirs()
+    rng = np.random.default_rng(5)
+    layer.params = {"gamma": rng.uniform(0.5, 2, 6), "beta": rng.standard_normal(6)}
+    with torch.no_grad():
+        module.weight.copy_(_t(layer.params["gamma"]))
+        module.bias.copy_(_t(layer.params["beta"]))
+    out, tout, dx, tdx = _ours_and_torch(layer, module, 2 * _x((7, 6)) + 1, mode)
+    np.testing.assert_allclose(out, tout, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(dx, tdx, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(layer.grads["gamma"], module.weight.grad.numpy(), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(layer.grads["beta"], module.bias.grad.numpy(), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("smoothing", [0.05, 0.4])
+def test_cross_entropy_label_smoothing_matches_torch(smoothing):
+    logits, labels = 2 * _x((9, 5)), np.arange(9) % 5
+    ce = nn.CrossEntropyLoss(label_smoothing=smoothing)
+    lt = _t(logits, grad=True)
+    expected = torch.nn.CrossEntropyLoss(label_smoothing=smoothing)(lt, torch.tensor(labels))
+    expected.backward()
+    assert ce.forward(logits, labels) == pytest.approx(expected.item(), rel=1e-14)
+    np.testing.assert_allclose(ce.backward(), lt.grad.numpy(), rtol=0, atol=1e-15)
+
+
+def test_torch_linear_default_matches_nn_linear_in_distribution():
+    """torch's nn.Linear(300, 200) draws weight and bias from U(+-1/sqrt(300)): a KS test on each."""
+    from scipy import stats
+
+    torch.manual_seed(0)
+    module = torch.nn.Linear(300, 200, dtype=torch.float64)
+    ours = nn.Linear(300, 200, rng=0, init="torch_linear_default", bias_init="torch_linear_default")
+    for name, tensor in (("weight", module.weight), ("bias", module.bias)):
+        sample, theirs = ours.params[name].ravel(), tensor.detach().numpy().ravel()
+        assert stats.ks_2samp(sample, theirs).pvalue > 1e-3, name
+        assert stats.kstest(sample, stats.uniform(-1 / np.sqrt(300), 2 / np.sqrt(300)).cdf).pvalue > 1e-3, name
+    # power: He's normal initialization (variance 2/300, six times larger) is rejected
+    he = nn.Linear(300, 200, rng=0).params["weight"].ravel()
+    assert stats.ks_2samp(he, module.weight.detach().numpy().ravel()).pvalue < 1e-6
