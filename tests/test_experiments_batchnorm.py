@@ -1,0 +1,80 @@
+"""course_lib.experiments.batchnorm: the chapter's training loops and records do what they say."""
+import copy
+
+import numpy as np
+import pytest
+
+from course_lib import nn, optim, train
+from course_lib.experiments import batchnorm as be
+
+
+def test_fit_batches_is_train_with_the_same_batch_order():
+    """The loop for batch orders train() does not make steps exactly like train() on its own order."""
+    split = be.digits()
+    a, b = be.make_net([16, 16], norm="batch", rng=3), be.make_net([16, 16], norm="batch", rng=3)
+    be.fit_batches(a, optim.adam(1e-2), split.x_train, split.y_train, be.shuffled_batches(len(split.x_train), 64, 2, rng=5))
+    train.train(b, optim.adam(1e-2), (split.x_train, split.y_train), 2, 64, rng=5)
+    for key, value in a.state_dict().items():
+        assert np.allclose(value, b.state_dict()[key], rtol=1e-12, atol=1e-14), key
+
+
+def test_batch_orders():
+    y = np.repeat(np.arange(3), [7, 5, 9])
+    batches = be.class_sorted_batches(y, 4, 2, rng=0)
+    assert all(len(set(y[idx])) == 1 and len(idx) >= 2 for idx in batches)
+    per_epoch = len(batches) // 2
+    assert sorted(np.concatenate(batches[:per_epoch]).tolist()) == list(range(21))
+    parts = be.evaluation_batches(21, 2)
+    assert sorted(np.concatenate(parts).tolist()) == list(range(21)) and min(map(len, parts)) == 2
+    assert all(len(b) >= 2 for b in be.shuffled_batches(21, 4, 1))
+
+
+def test_running_average_trace_is_what_batchnorm_stores():
+    rng = np.random.default_rng(0)
+    for momentum in (0.1, 0.5, None):
+        layer = nn.BatchNorm1d(1, momentum=momentum)
+        means, stored = [], []
+        for _ in range(30):
+            x = rng.standard_normal((8, 1)) + 3.0
+            layer.forward(x, "train")
+            means.append(x.mean())
+            stored.append(layer.buffers["running_mean"][0])
+        assert np.allclose(be.running_average_trace(means, momentum), stored)
+        if momentum is not None:
+            assert np.allclose(be.batch_statistics_from_running(np.array(stored), momentum, 0.0), means)
+
+
+def test_accuracy_in_training_mode_has_no_side_effects():
+    model = be.trained_batchnorm_net()
+    before = copy.deepcopy(model.state_dict())
+    split = be.digits()
+    eval_acc = be.accuracy_in_mode(model, split.x_test, split.y_test)
+    be.accuracy_in_mode(model, split.x_test, split.y_test, mode="train", batch_size=4)
+    assert all(np.array_equal(before[k], v) for k, v in model.state_dict().items())
+    assert eval_acc == train.evaluate(model, split.x_test, split.y_test)[1]
+
+
+@pytest.mark.parametrize("norm", be.NORMS)
+def test_make_net_builds_each_normalization(norm):
+    model = be.make_net([8, 8], norm=norm, rng=0)
+    out = model.forward(be.digits().x_train[:10], "train")
+    assert out.shape == (10, 10)
+    with pytest.raises(ValueError, match="norm must be one of"):
+        be.make_net([8], norm="instance")
+
+
+def test_the_chapters_claims_on_small_runs():
+    """The smoothness probe separates the two networks, and class-sorted batches break batch norm."""
+    runs = be.smoothness_runs(depth=4, width=32, epochs=1, every=8)
+    assert np.all(runs["batch norm"].beta < runs["standard"].beta)
+    sorted_run = be.class_sorted_run(epochs=1)
+    assert sorted_run["class-sorted"]["eval"] < 0.3 < 0.8 < sorted_run["shuffled"]["eval"]
+
+
+def test_preactivation_record_recovers_the_batch_statistics():
+    record = be.preactivation_record(epochs=1)
+    bn = record["batch norm"]
+    assert bn.histograms.shape == bn.normalized.shape == (len(bn.batch_means), 48)
+    assert np.allclose(be.running_average_trace(bn.batch_means, 0.1), bn.running_means)
+    assert np.allclose(be.running_average_trace(bn.batch_vars, 0.1, initial=1.0), bn.running_vars)
+    assert np.all(bn.batch_vars > 0)
