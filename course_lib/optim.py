@@ -297,7 +297,7 @@ class Layout:
         A new vector, unless ``tree`` is a dict :meth:`unravel` made (as the parameters and states an
         optimizer returns are) still holding its views: then the vector they view, without a copy.
         """
-        if isinstance(tree, _Views) and tree.names == self.names and all(
+        if isinstance(tree, _Views) and tree.names == self.names and tree.vector.size == self.size and all(
                 tree.get(k) is view for k, view in zip(self.names, tree.views)):
             vector = tree.vector
         elif tree.keys() != set(self.names):

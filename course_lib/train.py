@@ -37,7 +37,7 @@ from course_lib.optim import Layout, Optimizer, clip_grad_norm as _clip
 from course_lib.regularization import EarlyStopping, max_norm as _max_norm, perturb_weights
 
 __all__ = ["History", "TrainState", "StepInfo", "EpochInfo", "WeightEMA", "LayerStats", "train", "evaluate",
-           "accuracy"]
+           "accuracy", "keep_freed_memory"]
 
 
 class TrainState(NamedTuple):
