@@ -42,6 +42,16 @@ def _rho(rho) -> float:
     return _validate.real("rho", rho, low=0.0, high=1.0, high_open=True)
 
 
+def _common_float_dtype(average, value) -> np.dtype:
+    """The dtype of rho * average + (1 - rho) * value: integers become float64; object if not numbers."""
+    if isinstance(average, (str, bytes)) or isinstance(value, (str, bytes)):  # read as dtype names otherwise
+        return np.dtype(object)
+    try:
+        return np.result_type(average, value, 1.0)  # the (weak) Python float only turns integers into floats
+    except TypeError:
+        return np.dtype(object)
+
+
 def ewma_update(average, value, rho):
     r"""One EWMA step, :math:`S \leftarrow \rho S + (1-\rho) y`. Returns a new array.
 
@@ -51,7 +61,14 @@ def ewma_update(average, value, rho):
     """
     if not (type(rho) is float and 0.0 <= rho < 1.0):  # the common case needs no further checks
         rho = _rho(rho)
-    dtype = np.result_type(average, value, 1.0)  # the Python float 1.0 only makes integers float
+    if type(average) is np.ndarray and type(value) is np.ndarray and average.dtype == value.dtype \
+            and average.dtype.kind == "f":
+        dtype = average.dtype  # the optimizers' case: two arrays of one dtype, no promotion to work out
+    else:
+        dtype = _common_float_dtype(average, value)
+    if dtype.kind != "f":
+        raise TypeError(f"average and value must be real numbers or arrays of them, got "
+                        f"{type(average).__name__} and {type(value).__name__} (dtype {dtype})")
     new = np.empty(np.broadcast_shapes(np.shape(average), np.shape(value)), dtype)  # always an array, even 0-d
     np.multiply(rho, average, out=new)                         # rho S ...
     new += np.multiply(1.0 - rho, value, dtype=dtype)          # ... + (1 - rho) y, added in place

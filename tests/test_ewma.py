@@ -227,3 +227,9 @@ def test_other_functions_validate():
         effective_window(1.0)
     with pytest.raises(ValueError, match="rho must be in"):
         ewma_update(0.0, 1.0, -0.5)
+    with pytest.raises(TypeError, match="average and value must be real numbers .* got str and float"):
+        ewma_update("a", 1.0, 0.5)
+    with pytest.raises(TypeError, match=r"average and value must be real numbers .* \(dtype complex128\)"):
+        ewma_update(np.zeros(2), np.ones(2) * 1j, 0.5)
+    with pytest.raises(TypeError, match="got dict and float"):
+        ewma_update({"w": 1.0}, 1.0, 0.5)
