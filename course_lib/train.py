@@ -91,13 +91,17 @@ class StepInfo:
     (from 1, counting earlier calls); ``batch_loss``; ``params``, ``grads`` (the gradient the
     optimizer was given: after regularizers and clipping) and ``updates`` (new minus old
     parameters) as dicts of arrays named like ``model.params``; ``theta``, the new parameters as one
-    flat vector (``layout.unravel(theta)`` is ``params``). The arrays are the loop's own and are
-    never changed afterwards, so a hook may keep them, but must not write into them.
+    flat vector (``layout.unravel(theta)`` is ``params``). ``records``: when a hook has the
+    attribute ``record = True``, the batch's forward pass is recorded and ``records`` is
+    ``model.records`` (per layer: input, output, grad_output, grad_input); else None. The arrays are
+    the loop's own and are never changed afterwards, so a hook may keep them, but must not write
+    into them.
     """
 
-    def __init__(self, model, step, epoch, batch_loss, layout, theta, grad, old_theta):
+    def __init__(self, model, step, epoch, batch_loss, layout, theta, grad, old_theta, records=None):
         self.model, self.step, self.epoch, self.batch_loss = model, step, epoch, batch_loss
         self.layout, self.theta, self._grad, self._old = layout, theta, grad, old_theta
+        self.records = records
 
     @property
     def params(self) -> dict:
@@ -170,13 +174,18 @@ class LayerStats:
     One row per parameter and recorded step, in :attr:`rows`: ``{"step", "name", "weight_norm"
     (:math:`\|\theta\|_2`), "grad_norm" (:math:`\|g\|_2`), "update_norm" (:math:`\|\Delta\theta\|_2`),
     "update_ratio" (:math:`\|\Delta\theta\|/\|\theta\|`, the ratio cs231n suggests keeping near 1e-3)}``,
-    and with ``buffers=True`` one row per buffer (``"name"``, ``"mean"``, ``"std"``: batch norm's
-    running statistics). :meth:`series` gives one statistic of one name as an array over the steps.
+    with ``buffers=True`` one row per buffer (``"name"``, ``"mean"``, ``"std"``: batch norm's
+    running statistics), and with ``activations=True`` one row per layer of the batch's forward
+    pass (``"name"`` like ``"1.BatchNorm1d"``, ``"mean"``/``"std"`` of its output and
+    ``"grad_mean"``/``"grad_std"`` of :math:`\partial L/\partial` output, the statistics the
+    initialization and batch-norm chapters plot layer by layer). :meth:`series` gives one statistic
+    of one name as an array over the recorded steps.
     """
 
-    def __init__(self, every: int = 1, *, buffers: bool = False):
+    def __init__(self, every: int = 1, *, buffers: bool = False, activations: bool = False):
         self.every = _validate.integer("every", every, low=1)
         self.buffers = _validate.boolean("buffers", buffers)
+        self.record = _validate.boolean("activations", activations)  # train records the forward pass
         self.rows: list[dict] = []
 
     def on_step(self, info: StepInfo):
@@ -194,6 +203,11 @@ class LayerStats:
                 if np.issubdtype(np.asarray(value).dtype, np.floating):
                     self.rows.append({"step": info.step, "name": name, "mean": float(np.mean(value)),
                                       "std": float(np.std(value))})
+        for entry in info.records or ():
+            self.rows.append({"step": info.step, "name": f"{entry['index']}.{type(entry['layer']).__name__}",
+                              "mean": float(np.mean(entry["output"])), "std": float(np.std(entry["output"])),
+                              "grad_mean": float(np.mean(entry["grad_output"])),
+                              "grad_std": float(np.std(entry["grad_output"]))})
 
     def series(self, name: str, stat: str) -> np.ndarray:
         """``stat`` of parameter (or buffer) ``name`` at every recorded step, shape (recorded steps,)."""
@@ -354,7 +368,8 @@ def _check_hooks(hooks):
         if not (callable(getattr(hook, "on_step", None)) or callable(getattr(hook, "on_epoch", None))):
             raise TypeError(f"hooks[{i}] must have an on_step(info) or on_epoch(info) method, got {hook!r}")
     return ([h.on_step for h in hooks if callable(getattr(h, "on_step", None))],
-            [h.on_epoch for h in hooks if callable(getattr(h, "on_epoch", None))])
+            [h.on_epoch for h in hooks if callable(getattr(h, "on_epoch", None))],
+            any(getattr(h, "record", False) is True for h in hooks))
 
 
 def _start(model, optimizer, state, rng, layout, dtype):
@@ -402,7 +417,7 @@ def _train(model, optimizer, data, epochs, batch_size, state, rng, hooks, clip, 
     for reg in regularizers:
         if not hasattr(reg, "penalty"):
             raise TypeError(f"regularizers must have a penalty(params) method, got {reg!r}")
-    step_hooks, epoch_hooks = _check_hooks(hooks)
+    step_hooks, epoch_hooks, record = _check_hooks(hooks)
     if early_stopping is not None:
         if not isinstance(early_stopping, EarlyStopping):
             raise TypeError(f"early_stopping must be a regularization.EarlyStopping, got {type(early_stopping).__name__}")
@@ -440,7 +455,7 @@ def _train(model, optimizer, data, epochs, batch_size, state, rng, hooks, clip, 
                 xb = augment(xb, rng)
             if weight_noise:
                 model.params = perturb_weights(model.params, weight_noise, rng)
-            out = model.forward(xb, "train")
+            out = model.forward(xb, "train", record=True) if record else model.forward(xb, "train")
             batch_loss = loss.forward(out, yb)
             model.backward(loss.backward(), input_grad=False)
             grad = layout.ravel(model.grads, dtype)
@@ -461,7 +476,8 @@ def _train(model, optimizer, data, epochs, batch_size, state, rng, hooks, clip, 
             sum_correct += np.count_nonzero(out.argmax(axis=1) == yb)
             seen += len(idx)
             if step_hooks:
-                info = StepInfo(model, opt_state.step, epoch, batch_loss, layout, theta, grad, old)
+                info = StepInfo(model, opt_state.step, epoch, batch_loss, layout, theta, grad, old,
+                                model.records if record else None)
                 for hook in step_hooks:
                     hook(info)
             if early_stopping is not None and early_stopping.every == since_check:

@@ -413,3 +413,23 @@ def test_float32_training_reaches_the_float64_accuracy(digits):
     assert history32.val_acc[-1] >= runs["float64"][1].val_acc[-1] - 0.02 and history32.val_acc[-1] > 0.9
     # the same run, to float32's precision at first
     assert history32.batch_loss[0] == pytest.approx(runs["float64"][1].batch_loss[0], rel=1e-5)
+
+
+def test_layer_stats_can_record_activations_and_their_gradients(digits):
+    """activations=True: train records each batch's forward pass; the statistics are those of the
+    recorded outputs and dL/d output, which we recompute here from the same batch."""
+    x, y = digits.x_train[:128], digits.y_train[:128]
+    stats = LayerStats(activations=True)
+    kept = []
+    keeper = type("K", (), {"record": True, "on_step": lambda self, info: kept.append(info.records)})()
+    model = nn.mlp([64, 16, 10], rng=0, batchnorm=True)
+    train(model, optim.sgd(0.1), (x, y), 1, 64, hooks=[stats, keeper])
+    names = ["0.Linear", "1.BatchNorm1d", "2.ReLU", "3.Linear"]
+    assert [row["name"] for row in stats.rows if row["step"] == 1][-4:] == names
+    relu = kept[-1][2]
+    assert stats.series("2.ReLU", "std")[-1] == pytest.approx(float(np.std(relu["output"])))
+    assert stats.series("2.ReLU", "grad_std")[-1] == pytest.approx(float(np.std(relu["grad_output"])))
+    assert np.all(relu["output"] >= 0) and stats.series("1.BatchNorm1d", "mean")[0] == pytest.approx(0.0, abs=1e-12)
+    plain = LayerStats()
+    train(nn.mlp([64, 16, 10], rng=0), optim.sgd(0.1), (x, y), 1, 64, hooks=[plain])
+    assert not any("Linear" in row["name"] for row in plain.rows)
