@@ -44,7 +44,7 @@ def _rho(rho) -> float:
 
 def _common_float_dtype(average, value) -> np.dtype:
     """The dtype of rho * average + (1 - rho) * value: integers become float64; object if not numbers."""
-    if isinstance(average, (str, bytes)) or isinstance(value, (str, bytes)):  # read as dtype names otherwise
+    if any(v is None or isinstance(v, (str, bytes)) for v in (average, value)):  # read as dtype names otherwise
         return np.dtype(object)
     try:
         return np.result_type(average, value, 1.0)  # the (weak) Python float only turns integers into floats

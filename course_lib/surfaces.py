@@ -53,6 +53,13 @@ def _point(name, x, dim):
     return x
 
 
+def _optimizer(name, optimizer, methods=("init", "step", "lookahead")):
+    """Check that ``optimizer`` has the methods of a course_lib.optim optimizer that the caller uses."""
+    if not all(hasattr(optimizer, method) for method in methods):
+        raise TypeError(f"{name} must be a course_lib.optim optimizer, got {type(optimizer).__name__}")
+    return optimizer
+
+
 def _rows(name, batch, n):
     """``batch`` as a non-empty 1-D integer array of row indices in [0, n)."""
     rows = np.asarray(batch)
@@ -395,8 +402,7 @@ def run(optimizer, surface, x0, steps, *, rng=None) -> Run:
     """
     if not isinstance(surface, Surface):
         raise TypeError(f"surface must be a Surface, got {type(surface).__name__}")
-    if not all(hasattr(optimizer, name) for name in ("init", "step", "lookahead")):
-        raise TypeError(f"optimizer must be a course_lib.optim optimizer, got {type(optimizer).__name__}")
+    _optimizer("optimizer", optimizer)
     x = _point("x0", x0, surface.dim)
     steps = _validate.integer("steps", steps, low=0)
     if rng is None:
@@ -432,6 +438,8 @@ def race(optimizers, surface, x0, steps, *, rng=None) -> dict:
     """
     if not isinstance(optimizers, dict) or not optimizers:
         raise TypeError(f"optimizers must be a non-empty dict {{name: optimizer}}, got {optimizers!r}")
+    for name, optimizer in optimizers.items():
+        _optimizer(f"optimizers[{name!r}]", optimizer)
     if not isinstance(surface, Surface):
         raise TypeError(f"surface must be a Surface, got {type(surface).__name__}")
     start = _point("x0", x0, surface.dim)

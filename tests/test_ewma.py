@@ -233,3 +233,5 @@ def test_other_functions_validate():
         ewma_update(np.zeros(2), np.ones(2) * 1j, 0.5)
     with pytest.raises(TypeError, match="got dict and float"):
         ewma_update({"w": 1.0}, 1.0, 0.5)
+    with pytest.raises(TypeError, match="got float and NoneType"):
+        ewma_update(0.0, None, 0.5)

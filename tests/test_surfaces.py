@@ -204,6 +204,8 @@ def test_race_runs_each_optimizer_from_the_same_start_and_cuts_divergence():
 def test_race_validates_its_arguments():
     with pytest.raises(TypeError, match="optimizers must be a non-empty dict"):
         surfaces.race({}, surfaces.rosenbrock(), (0.0, 0.0), 5)
+    with pytest.raises(TypeError, match="optimizers\\['sgd'\\] must be a course_lib.optim optimizer, got str"):
+        surfaces.race({"sgd": "sgd"}, surfaces.rosenbrock(), (0.0, 0.0), 5)
     with pytest.raises(ValueError, match=r"x0 must have shape \(2,\)"):
         surfaces.race({"sgd": optim.sgd(0.1)}, surfaces.rosenbrock(), (0.0,), 5)
 

@@ -103,8 +103,7 @@ def updates(optimizer, grads, params=None) -> np.ndarray:
     The gradients do not depend on the parameters here: the stream is fixed, so different
     optimizers can be compared on exactly the same gradients.
     """
-    if not all(hasattr(optimizer, name) for name in ("init", "update")):
-        raise TypeError(f"optimizer must be a course_lib.optim optimizer, got {type(optimizer).__name__}")
+    surfaces._optimizer("optimizer", optimizer, ("init", "update"))
     grads = _grads(grads)
     x = np.zeros(grads.shape[1]) if params is None else _validate.array("params", params)
     if x.shape != grads.shape[1:]:
@@ -176,8 +175,7 @@ def online_adam_problem(optimizer, steps, *, big=1010.0, small=-10.0, period=101
     :math:`x = -1`. Each step takes the optimizer's step and projects back onto :math:`[-1, 1]`.
     Returns :math:`x_1, \dots, x_\text{steps}`, shape (steps,), starting from :math:`x_0 = 0`.
     """
-    if not all(hasattr(optimizer, name) for name in ("init", "step")):
-        raise TypeError(f"optimizer must be a course_lib.optim optimizer, got {type(optimizer).__name__}")
+    surfaces._optimizer("optimizer", optimizer, ("init", "step"))
     steps = _validate.integer("steps", steps, low=1)
     big, small = _validate.real("big", big), _validate.real("small", small)
     period = _validate.integer("period", period, low=2)
