@@ -124,3 +124,19 @@ def test_calibration_sets_the_population_statistics_layer_by_layer():
     assert all(np.array_equal(before[k], v) for k, v in model.state_dict().items())
     with pytest.raises(TypeError, match="model must be"):
         bt.calibrate_batchnorm(nn.BatchNorm1d(3), x)
+
+
+def test_err_004_averaging_batch_standard_deviations_underestimates():
+    """Source 004 keeps 'a moving average of the mean and standard deviation of the minibatches'.
+    The average of batch standard deviations is biased low (for Gaussian data and batches of 8,
+    E[sigma_B] = c4(8) sqrt(7/8) sigma = 0.90 sigma); torch's running average of the unbiased batch
+    variance is not, and its root is within a percent of the population sigma."""
+    rng = np.random.default_rng(0)
+    layer = nn.BatchNorm1d(1, momentum=None)  # cumulative average: no EWMA noise in the comparison
+    stds = []
+    for _ in range(4000):
+        xb = rng.standard_normal((8, 1)) * 2.0 + 1.0
+        layer.forward(xb, "train")
+        stds.append(xb.std())
+    assert np.mean(stds) / 2.0 == pytest.approx(0.9650 * np.sqrt(7 / 8), abs=0.01)  # c4(8) = 0.9650
+    assert np.sqrt(layer.buffers["running_var"][0]) / 2.0 == pytest.approx(1.0, abs=0.01)
