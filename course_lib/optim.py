@@ -379,7 +379,8 @@ def _selector(name: str, value):
             if not isinstance(key, str):
                 raise TypeError(f"{name} keys must be parameter names (str), got {key!r}")
             _validate.boolean(f"{name}[{key!r}]", flag)
-        return (lambda param: bool(value[param])), tuple(value)
+        flags = dict(value)  # a copy: later changes to the caller's dict change nothing
+        return (lambda param: bool(flags[param])), tuple(flags)
     if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
         raise TypeError(f"{name} must be a callable name -> bool, a dict of booleans or a list of names, got {value!r}")
     names = tuple(value)
