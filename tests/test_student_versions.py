@@ -29,7 +29,8 @@ _OPTION = re.compile(r"^:[\w-]+:.*$")
 
 
 def _normal(text: str) -> str:
-    return " ".join(text.split())
+    """Whitespace made single spaces; a table's escaped pipe (markdown-it unescapes it) a pipe."""
+    return " ".join(text.replace("\\|", "|").split())
 
 
 def _texts(source: str, gated: bool):
