@@ -406,9 +406,10 @@ def _train(model, optimizer, data, epochs, batch_size, state, rng, hooks, clip, 
     max_norm = None if max_norm is None else _validate.real("max_norm", max_norm, low=0.0, low_open=True)
     if dtype is None:
         dtype = next(iter(model.params.values())).dtype
-    if np.dtype(dtype) not in (np.float32, np.float64):
+    name = getattr(dtype, "__name__", str(dtype))  # np.float32 -> "float32", np.dtype("float64") -> "float64"
+    if name not in ("float32", "float64"):
         raise ValueError(f"dtype must be None, 'float32' or 'float64', got {dtype!r}")
-    dtype = np.dtype(dtype)
+    dtype = np.dtype(name)
     x_train, y_train, x_val, y_val = _unpack(data, dtype)
     min_batch = 2 if any(isinstance(layer, BatchNorm1d) for layer in model.layers) else 1
     if batch_size < min_batch:
