@@ -1,0 +1,143 @@
+"""The regularization chapter's computations: the equivalences it states, on small cases, and
+torch parity for the weight-decay conventions."""
+import numpy as np
+import pytest
+import torch
+
+from course_lib import nn, optim, regularization, train
+from course_lib import linear_regularization as theory
+from course_lib.experiments import regularization as rx
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return rx.digits()
+
+
+@pytest.fixture(scope="module")
+def problem():
+    return rx.digits_regression(n_train=120, n_components=20)
+
+
+def test_corrupt_labels():
+    y = np.arange(1000) % 10
+    np.testing.assert_array_equal(rx.corrupt_labels(y, 0.0, rng=0), y)
+    changed = np.mean(rx.corrupt_labels(y, 1.0, rng=0) != y)
+    assert 0.85 < changed < 0.95          # a random label equals the true one one time in ten
+    assert rx.corrupt_labels(y, 0.5, rng=1) is not y
+
+
+def test_regression_problem_has_a_diagonal_hessian(problem):
+    h = theory.hessian(problem.x_train)
+    np.testing.assert_allclose(h, np.diag(problem.eigenvalues), atol=1e-12)
+    assert np.all(np.diff(problem.eigenvalues) <= 0)
+
+
+def test_trained_ridge_and_lasso_against_closed_forms(problem):
+    res = rx.penalties_against_closed_forms(problem, alpha=0.5)
+    np.testing.assert_allclose(res["ridge_trained"], res["ridge_closed"], atol=1e-10)
+    np.testing.assert_allclose(res["ridge_direct"], res["ridge_closed"], atol=1e-12)
+    assert abs(res["ridge_bias"]) < 1e-12            # centred targets: the unpenalized bias stays 0
+    assert np.max(np.abs(res["lasso_trained"] - res["lasso_closed"])) < 0.02
+    assert np.sum(res["lasso_closed"] == 0) > 0 and np.sum(res["ridge_closed"] == 0) == 0
+
+
+def test_torch_weight_decay_is_our_half_lambda_l2_penalty():
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((32, 5)), rng.standard_normal((32, 1))
+    lam, lr = 0.1, 0.05
+    model = nn.Sequential(nn.Linear(5, 1, rng=0))
+    w0, b0 = model.params["0.weight"].copy(), model.params["0.bias"].copy()
+    train.train(model, optim.sgd(lr, momentum=0.9), (x, y), 5, 8, loss=nn.MSELoss(),
+                regularizers=[regularization.L2(lam, apply_to="all")], rng=0)
+    # torch, same batches: train draws the batch order from rng=0
+    order_rng = np.random.default_rng(0)
+    tw, tb = torch.tensor(w0, requires_grad=True), torch.tensor(b0, requires_grad=True)
+    opt = torch.optim.SGD([tw, tb], lr=lr, momentum=0.9, weight_decay=lam)
+    for _ in range(5):
+        order = order_rng.permutation(32)
+        for start in range(0, 32, 8):
+            idx = order[start:start + 8]
+            opt.zero_grad()
+            out = torch.tensor(x[idx]) @ tw.T + tb
+            torch.nn.functional.mse_loss(out, torch.tensor(y[idx])).backward()
+            opt.step()
+    np.testing.assert_allclose(model.params["0.weight"], tw.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(model.params["0.bias"], tb.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_decay_equals_penalty_under_sgd_only(digits):
+    gaps = rx.decay_versus_penalty(digits, lam=1e-2, lr=0.05, epochs=1)
+    assert gaps["SGD"][0] == 0.0 and gaps["SGD"][1] < 1e-12
+    for name in ("SGD + momentum 0.9", "Adam"):
+        assert gaps[name][0] == 0.0 and gaps[name][1] > 1e-4
+
+
+def test_batchnorm_makes_the_layer_scale_invariant(digits):
+    res = rx.batchnorm_scale_invariance(digits, scale=10.0)
+    assert res["output_change"] < 1e-3 and res["grad_ratio"] == pytest.approx(0.1, rel=1e-3)
+
+
+def test_input_noise_gap_shrinks_with_copies(problem):
+    res = rx.input_noise_vs_ridge(problem, 0.5, copies=(1, 300))
+    assert res["gaps"][300] < 0.05 < res["gaps"][1]
+
+
+def test_early_stopping_filters_and_the_matching_alpha(problem):
+    res = rx.early_stopping_vs_l2(problem, lr=0.1, taus=[1, 3, 10, 3000])
+    assert res["filter_gap"] < 1e-12
+    ratio = res["alpha_best"] * 0.1 * res["taus"]
+    assert np.all((ratio[:3] > 0.5) & (ratio[:3] < 0.8))     # about ln 2, not 1, for small tau
+    assert ratio[-1] < 0.01 and res["gap_best"][-1] < 1e-3   # converged: w_tau = w*, best alpha ~ 0
+    assert np.all(res["gap_best"] <= res["gap_rule"] + 1e-12)
+
+
+def test_meta_algorithm_on_a_curve():
+    curve = np.array([np.inf, 5, 4, 3, 3.5, 3.2, 3.1, 3.6, 2.0, 1.0])
+    r = rx.meta_algorithm_on_curve(curve, n=1, patience=3)
+    assert (r.best_step, r.best_error, r.steps) == (3, 3.0, 6)
+    r = rx.meta_algorithm_on_curve(curve, n=2, patience=2)     # evaluates at steps 2, 4, 6, 8
+    assert (r.best_step, r.best_error, r.steps) == (8, 2.0, 8)
+
+
+def test_meta_algorithm_with_continued_state_equals_trains_built_in_loop(digits):
+    kwargs = dict(n_train=100, patience=2, hidden=(16,), batch_size=50, max_epochs=40)
+    explicit = rx.early_stopping_runs(digits, **kwargs)["result"]
+    loop = rx.train_loop_matches_meta_algorithm(digits, **kwargs)
+    assert explicit.best_step == loop["best_step"]
+    assert explicit.best_error == pytest.approx(loop["best_error"], rel=1e-12)
+
+
+def test_variance_of_averages_formula():
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(3), size=(8, 50))          # (models, images, classes)
+    y = rng.integers(0, 3, 50)
+    res = rx._variance_of_averages(probs, y)
+    assert res["ks"] == [1, 2, 4]
+    assert res["measured"][0] == pytest.approx(res["v"])
+    identical = rx._variance_of_averages(np.repeat(probs[:1], 8, axis=0), y)
+    assert identical["c"] == pytest.approx(identical["v"]) and identical["measured"][-1] == pytest.approx(identical["v"])
+
+
+def test_dropout_forms_agree_in_expectation():
+    res = rx.dropout_expectations(p=0.5, draws=4000)
+    for gap, factor in res.values():
+        assert gap < 0.05
+    np.testing.assert_allclose(res["keep form (source 004)"][1], 0.5)
+
+
+def test_dropout_softmax_regression_weight_scaling_is_exact(digits):
+    res = rx.dropout_softmax_regression(digits, n_features=6, keep=0.8)
+    assert res["geometric_vs_scaled"] < 1e-12 and res["model_vs_scaled"] < 1e-12
+    assert res["arithmetic_vs_scaled"] > 1e-3
+
+
+def test_six_rotated_is_nine(digits):
+    res = rx.six_or_nine(digits)
+    assert res[6][9] > 0.5 and res[6][6] < 0.1
+
+
+def test_random_shift_rotate_keeps_the_layout():
+    x = rx.digits().x_train[:5]
+    out = rx.random_shift_rotate(x, np.random.default_rng(0))
+    assert out.shape == x.shape and not np.allclose(out, x)
