@@ -132,11 +132,6 @@ class Layer:
         return f"{type(self).__name__}()"
 
 
-def _initializer(name, value):
-    """``value`` (a name of ``course_lib.init`` or a callable ``init(shape, rng)``) as a callable."""
-    return _init.get(value, name)
-
-
 class Linear(Layer):
     r"""Fully connected layer, :math:`y = x W^\top + b` (torch's layout; :func:`~course_lib.layers.linear_forward`).
 
@@ -156,9 +151,9 @@ class Linear(Layer):
         self.in_features = _validate.integer("in_features", in_features, low=1)
         self.out_features = _validate.integer("out_features", out_features, low=1)
         rng = _validate.rng("rng", rng)
-        self.params["weight"] = _init.draw(_initializer("init", init), (out_features, in_features), rng, "init")
+        self.params["weight"] = _init.draw(_init.get(init, "init"), (out_features, in_features), rng, "init")
         if _validate.boolean("bias", bias):
-            bias_init = _initializer("bias_init", bias_init)
+            bias_init = _init.get(bias_init, "bias_init")
             if bias_init is _init.torch_linear_default:
                 bias_init = functools.partial(bias_init, fan_in=in_features)
             self.params["bias"] = _init.draw(bias_init, (out_features,), rng, "bias_init")
