@@ -63,8 +63,10 @@ class BatchStatisticsWidget(FigureWidget):
         self.stairs["standard"].set_data(plain.histograms[i])
         self.stairs["batch norm"].set_data(bn.histograms[i])
         self.stairs["normalized"].set_data(bn.normalized[i])
-        self.trace = experiments.running_average_trace(bn.batch_means, momentum)
-        self.running.set_ydata(self.trace)
+        if momentum != getattr(self, "_momentum", None):  # moving the step alone needs no new average
+            self.trace = experiments.running_average_trace(bn.batch_means, momentum)
+            self._momentum = momentum
+            self.running.set_ydata(self.trace)
         self.marker.set_xdata([step, step])
         self.ax_hist.set_title(f"step {step} (batches of {bn.batch_size})")
         self.ax_mean.set_title(f"m = {momentum:.3f} (ρ = {1 - momentum:.3f}): running mean "
