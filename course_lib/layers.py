@@ -111,6 +111,13 @@ def _flag(name, value):
     return _validate.boolean(name, value)
 
 
+def _array_cache(cache):
+    """An activation's cache is an array (its output or its local derivative): return its shape."""
+    if type(cache) is not np.ndarray:
+        raise TypeError(f"cache must be the array returned by the forward pass, got {type(cache).__name__}")
+    return cache.shape
+
+
 def _cache(cache, kind, name="cache"):
     if not isinstance(cache, kind):
         raise TypeError(f"{name} must be the cache returned by the forward pass ({kind.__name__}), "
@@ -170,7 +177,7 @@ def relu_forward(x):
 
 def relu_backward(dout, cache):
     r""":math:`\partial L/\partial x = G \odot [x > 0]` (0 at x = 0, as torch)."""
-    return _dout(dout, cache.shape) * (cache > 0)
+    return _dout(dout, _array_cache(cache)) * (cache > 0)
 
 
 def leaky_relu_forward(x, negative_slope=0.01):
@@ -185,7 +192,7 @@ def leaky_relu_forward(x, negative_slope=0.01):
 
 def leaky_relu_backward(dout, cache):
     r""":math:`\partial L/\partial x = G \odot (1 \text{ if } x > 0 \text{ else } a)`."""
-    return _dout(dout, cache.shape) * cache
+    return _dout(dout, _array_cache(cache)) * cache
 
 
 def tanh_forward(x):
@@ -196,7 +203,7 @@ def tanh_forward(x):
 
 def tanh_backward(dout, cache):
     r""":math:`\partial L/\partial x = G \odot (1 - y^2)`."""
-    return _dout(dout, cache.shape) * (1.0 - cache**2)
+    return _dout(dout, _array_cache(cache)) * (1.0 - cache**2)
 
 
 def sigmoid_forward(x):
@@ -208,7 +215,7 @@ def sigmoid_forward(x):
 
 def sigmoid_backward(dout, cache):
     r""":math:`\partial L/\partial x = G \odot y(1-y)`."""
-    return _dout(dout, cache.shape) * cache * (1.0 - cache)
+    return _dout(dout, _array_cache(cache)) * cache * (1.0 - cache)
 
 
 # ---------------------------------------------------------------------------------------------

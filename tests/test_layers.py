@@ -531,3 +531,10 @@ def test_other_bad_arguments_are_named():
         layers.softmax_cross_entropy(_x((2, 3)), np.array([0, 1]), label_smoothing=2.0)
     with pytest.raises(ValueError, match="pred and target must have the same shape"):
         layers.mse(_x((2, 3)), _x((3, 2)))
+
+
+def test_an_activation_backward_rejects_a_foreign_cache():
+    _, cache = layers.linear_forward(_x(), _x((3, 5)))
+    for name in ("relu", "leaky_relu", "tanh", "sigmoid"):
+        with pytest.raises(TypeError, match="cache must be the array returned by the forward pass"):
+            getattr(layers, f"{name}_backward")(_x(), cache)
