@@ -50,6 +50,7 @@ The sources' other formulations (each proven equal, or shown to differ, in tests
     ``rmsprop_nesterov``   RMSProp with Nesterov momentum (004; Goodfellow Alg. 8.6)
     ``appendix_b_adadelta`` the method source 002 calls "adadelta" (it is RMSProp, eps inside the root)
     ``eps_inside_sqrt=True`` on adagrad/rmsprop/adam/adamw: 1/sqrt(v + eps) instead of 1/(sqrt(v) + eps)
+
 Weight decay, masks, clipping: ``WeightDecay``, ``with_weight_decay``, ``weights_only``, ``clip_grad_norm``.
 Plumbing: ``Optimizer``, ``Layout``, ``apply_updates``, the state types ``*State``.
 

@@ -171,15 +171,16 @@ class WeightEMA:
 class LayerStats:
     r"""A hook recording, every ``every`` steps, the size of each parameter, its gradient and its update.
 
-    One row per parameter and recorded step, in :attr:`rows`: ``{"step", "name", "weight_norm"
-    (:math:`\|\theta\|_2`), "grad_norm" (:math:`\|g\|_2`), "update_norm" (:math:`\|\Delta\theta\|_2`),
-    "update_ratio" (:math:`\|\Delta\theta\|/\|\theta\|`, the ratio cs231n suggests keeping near 1e-3)}``,
-    with ``buffers=True`` one row per buffer (``"name"``, ``"mean"``, ``"std"``: batch norm's
-    running statistics), and with ``activations=True`` one row per layer of the batch's forward
-    pass (``"name"`` like ``"1.BatchNorm1d"``, ``"mean"``/``"std"`` of its output and
-    ``"grad_mean"``/``"grad_std"`` of :math:`\partial L/\partial` output, the statistics the
-    initialization and batch-norm chapters plot layer by layer). :meth:`series` gives one statistic
-    of one name as an array over the recorded steps.
+    :attr:`rows` holds one dict per parameter and recorded step, with the keys ``"step"``,
+    ``"name"``, ``"weight_norm"`` (:math:`\|\theta\|_2`), ``"grad_norm"`` (:math:`\|g\|_2`),
+    ``"update_norm"`` (:math:`\|\Delta\theta\|_2`) and ``"update_ratio"``
+    (:math:`\|\Delta\theta\|/\|\theta\|`, which the cs231n notes suggest keeping near 1e-3).
+    With ``buffers=True`` it adds one row per buffer (``"name"``, ``"mean"``, ``"std"``: batch
+    norm's running statistics); with ``activations=True`` one row per layer of the batch's forward
+    pass (``"name"`` such as ``"1.BatchNorm1d"``, ``"mean"`` and ``"std"`` of its output,
+    ``"grad_mean"`` and ``"grad_std"`` of :math:`\partial L/\partial\,\text{output}`): the
+    statistics the initialization and batch-norm chapters plot layer by layer. :meth:`series` gives
+    one statistic of one name as an array over the recorded steps.
     """
 
     def __init__(self, every: int = 1, *, buffers: bool = False, activations: bool = False):
@@ -351,8 +352,11 @@ def train(model: Sequential, optimizer: Optimizer, data, epochs: int, batch_size
         has not improved for ``patience`` evaluations, and the model is restored to the best
         parameters (and batch-norm statistics), source 004's :math:`\theta^*`.
 
+    Notes
+    -----
     numpy's BLAS runs on one thread during training (faster for these small matrices), and freed
-    arrays are reused (:func:`keep_freed_memory`).
+    arrays are reused (:func:`keep_freed_memory`). With early stopping, ``history.state`` is the
+    state after the last step taken, while the model holds the (older) best parameters.
     """
     keep_freed_memory()
     with _one_blas_thread():
