@@ -108,17 +108,11 @@ def calculate_gain(nonlinearity: str, param=None) -> float:
     r"""The gain torch's ``nn.init.calculate_gain`` recommends for a nonlinearity: the factor by
     which an initializer's standard deviation is scaled.
 
-    ======================================  ========================================
-    nonlinearity                            gain
-    ======================================  ========================================
-    ``"linear"``, ``"conv1d/2d/3d"``,       1
-    ``"conv_transpose1d/2d/3d"``,
-    ``"sigmoid"``
-    ``"tanh"``                              5/3
-    ``"relu"``                              :math:`\sqrt 2`
-    ``"leaky_relu"``                        :math:`\sqrt{2/(1+a^2)}`, a = ``param`` (default 0.01)
-    ``"selu"``                              3/4
-    ======================================  ========================================
+    - 1 for ``"linear"``, the convolutions (``"conv1d"`` ... ``"conv_transpose3d"``) and ``"sigmoid"``;
+    - 5/3 for ``"tanh"``;
+    - :math:`\sqrt 2` for ``"relu"``;
+    - :math:`\sqrt{2/(1+a^2)}` for ``"leaky_relu"``, a = ``param`` (default 0.01);
+    - 3/4 for ``"selu"``.
 
     The ReLU gain is He et al.'s (2015): a ReLU zeroes half of a symmetric input, so the weights
     need twice the variance to keep the second moment of the signal; the leaky ReLU's
