@@ -25,7 +25,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from course_lib import _validate
-from course_lib.nn import Layer, softmax, _check_mode
+from course_lib.nn import Layer, softmax
 from course_lib.optim import weights_only
 
 __all__ = [
@@ -187,15 +187,12 @@ class GaussianNoise(Layer):
         self.std = _validate.real("std", std, low=0.0)
         self.rng = _validate.rng("rng", rng)
 
-    def forward(self, x, mode):
-        _check_mode(mode)
-        self.cache = True
-        if mode == "eval" or self.std == 0:
-            return x
-        return x + self.std * self.rng.standard_normal(x.shape)
+    def _forward(self, x, training):
+        if not training or self.std == 0:
+            return x, True
+        return x + (self.std * self.rng.standard_normal(x.shape)).astype(x.dtype, copy=False), True
 
-    def backward(self, dout):
-        self._need_cache()
+    def _backward(self, dout, cache):
         return dout
 
     def __repr__(self):

@@ -286,3 +286,16 @@ def test_randomness_comes_by_the_rng_keyword():
     with pytest.raises(ValueError, match="models must be a non-empty list"):
         reg.ensemble_predict([], np.zeros((2, 1)))
     np.testing.assert_array_equal(reg.bootstrap_indices(10, rng=3), reg.bootstrap_indices(10, rng=np.random.default_rng(3)))
+
+
+def test_gaussian_noise_layer_in_a_sequential_model():
+    """Inside a network, in both modes, with the model's backward (which passes the mode on)."""
+    model = nn.Sequential(nn.Linear(3, 4, rng=0), reg.GaussianNoise(0.1, rng=1), nn.ReLU(), nn.Linear(4, 2, rng=2))
+    x = np.random.default_rng(3).standard_normal((5, 3))
+    for mode in ("train", "eval"):
+        out = model.forward(x, mode)
+        assert model.backward(np.ones_like(out), mode=mode).shape == x.shape
+    np.testing.assert_array_equal(model.forward(x, "eval"), model.forward(x, "eval"))
+    assert not np.array_equal(model.forward(x, "train"), model.forward(x, "train"))
+    with pytest.raises(ValueError, match="mode"):
+        reg.GaussianNoise(0.1, rng=0).forward(x, "test")
