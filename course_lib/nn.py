@@ -163,7 +163,11 @@ class Linear(Layer):
 
     def backward(self, dout, mode=None, *, input_grad: bool = True):
         """Fill ``grads``; return dx (N, in_features), or None if ``input_grad`` is False (saves a matmul)."""
-        dx, self.grads["weight"], db = layers.linear_backward(dout, self._take_cache(mode), input_grad=input_grad)
+        if mode is None and self.cache is not None:  # as in Layer.backward
+            cache, self.cache = self.cache, None
+        else:
+            cache = self._take_cache(mode)
+        dx, self.grads["weight"], db = layers.linear_backward(dout, cache, input_grad=input_grad)
         if db is not None:
             self.grads["bias"] = db
         return dx
