@@ -100,6 +100,8 @@ def check_layer(layer, x, *, mode: str = "train", rng=2024, h: float = 1e-6) -> 
     """
     x = np.array(x, dtype=np.float64, copy=True)
     probe = copy.deepcopy(layer)
+    for part in getattr(probe, "layers", [probe]):  # forget pending passes: backward must differentiate this one
+        part.cache = part.eval_cache = None
     out = probe.forward(x, mode)
     upstream = generator(rng).standard_normal(out.shape)
     dx = probe.backward(upstream)
