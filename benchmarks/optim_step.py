@@ -14,9 +14,8 @@
 3. For information, one step on a single array of 10^6 parameters.
 
 course_lib returns new arrays (inputs never modified); torch updates its tensors in place. The
-process runs with ``course_lib.train.keep_freed_memory()`` (as every ``train`` call does): without
-it glibc hands each freed array of more than 128 KB back to the system and the next one
-page-faults, which makes a step of the network several times slower (``--default-malloc`` shows it).
+process runs with ``course_lib.train.keep_freed_memory()``, as every ``train`` call does
+(``--default-malloc``: without it).
 The contenders run interleaved, each repeat in turn, so a busy machine slows all alike.
 Ratios are course_lib time / torch time (below 1: course_lib faster).
 """

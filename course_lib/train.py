@@ -292,12 +292,13 @@ _MEMORY_KEPT = False
 def keep_freed_memory():
     """Ask glibc's malloc to keep freed memory for reuse (Linux; elsewhere nothing happens).
 
-    numpy asks malloc for every new array. By default glibc serves arrays above 128 KB (here every
-    vector of the 26,634 parameters) with fresh pages from the operating system and hands them back
-    when they are freed, so each of the dozen temporaries of an Adam step page-faults anew; that
-    made an Adam step several times slower than its arithmetic. With the thresholds raised, freed
-    blocks are reused (the process keeps up to 128 MB it no longer needs). Called once by
-    :func:`train`; affects the whole process, not the numbers computed.
+    numpy asks malloc for every new array. glibc may serve arrays above 128 KB (here every vector
+    of the 26,634 parameters) with fresh pages from the operating system and give them back when
+    they are freed, and then the next array page-faults anew: a lone ``ewma_update`` on such vectors,
+    repeated, ran ten times slower than its arithmetic (measured here); a whole training epoch,
+    whose arrays mostly find reusable memory anyway, gains a few percent. With the thresholds
+    raised, freed blocks are reused (the process keeps up to 128 MB it no longer needs). Called once
+    by :func:`train`; affects the whole process, not the numbers computed.
     """
     global _MEMORY_KEPT
     if _MEMORY_KEPT:
