@@ -9,7 +9,9 @@ def test_batch_statistics_widget_draws_the_running_mean_of_the_slider():
     widget = BatchStatisticsWidget()
     widget.set(momentum=10**-0.5, step=20)
     record = be.preactivation_record()["batch norm"]
-    assert np.allclose(widget.running.get_ydata(), be.running_average_trace(record.batch_means, 10**-0.5))
+    assert np.allclose(widget.running["mean"].get_ydata(), be.running_average_trace(record.batch_means, 10**-0.5))
+    assert np.allclose(widget.running["variance"].get_ydata(),
+                       be.running_average_trace(record.batch_vars, 10**-0.5, initial=1.0))
     assert np.array_equal(widget.stairs["batch norm"].get_data().values, record.histograms[19])
     assert "step 20" in widget.ax_hist.get_title()
 

@@ -306,16 +306,17 @@ def _counts(values, bins):
 
 class _HistogramHook:
     """At every step, the histogram of the output of layer ``index`` for all of ``x`` (training mode),
-    and the mean of its unit ``unit``."""
+    and the mean and variance of its unit ``unit``."""
 
     def __init__(self, index, x, unit, bins):
         self.index, self.x, self.unit, self.bins = index, x, unit, bins
-        self.histograms, self.population_means = [], []
+        self.histograms, self.population_means, self.population_vars = [], [], []
 
     def on_step(self, info):
         h = _train_forward(info.model, self.x, self.index)
         self.histograms.append(_counts(h, self.bins))
         self.population_means.append(h[:, self.unit].mean())
+        self.population_vars.append(h[:, self.unit].var())
 
 
 class _BufferHook:
@@ -349,7 +350,8 @@ def preactivation_record(epochs: int = 4, batch_size: int = 32, lr: float = 0.1,
     Two networks (4 hidden layers of 64, same initial weights and batches, SGD at ``lr``) train for
     ``epochs`` epochs with batches of ``batch_size``. After every step, for 256 training examples passed
     in training mode: the histogram of the layer's pre-activations (its Linear output, ``histograms``
-    (T, bins) on the common ``bins``) and the mean of unit ``unit`` (``population_means``); with batch
+    (T, bins) on the common ``bins``) and the mean and variance of unit ``unit`` (``population_means``,
+    ``population_vars``); with batch
     norm also the histogram after normalization (``normalized``), and the batch means and unbiased
     batch variances of that unit as the batch-norm layer saw them (``batch_means``, ``batch_vars``
     (T,)), recovered exactly from its running averages (:func:`batch_statistics_from_running`).
@@ -367,7 +369,8 @@ def preactivation_record(epochs: int = 4, batch_size: int = 32, lr: float = 0.1,
         fit(model, optim.sgd(lr), epochs, batch_size, rng=rng, hooks=hooks)
         record = SimpleNamespace(histograms=np.array(hooks[0].histograms), bins=bins, batch_size=batch_size, unit=unit,
                                  layer=layer,
-                                 population_means=np.array(hooks[0].population_means))
+                                 population_means=np.array(hooks[0].population_means),
+                                 population_vars=np.array(hooks[0].population_vars))
         if norm:
             momentum = model.layers[linear_index + 1].momentum
             record.normalized = np.array(hooks[1].histograms)

@@ -14,12 +14,13 @@ BN_COLOR, PLAIN_COLOR = "tab:blue", "tab:gray"
 
 class BatchStatisticsWidget(FigureWidget):
     """A hidden layer's pre-activations during training, without and with batch norm (left), and
-    one unit's batch means with the running mean batch norm keeps of them (right).
+    one unit's batch means and batch variances with the running averages batch norm keeps of them
+    (middle, right).
 
-    Controls: the training step shown, and torch's ``momentum`` m of the running average
-    (the EWMA decay is ρ = 1 - m). The running average is recomputed from the recorded batch means
-    with :func:`~course_lib.experiments.batchnorm.running_average_trace`; since the running
-    statistics never enter a training step, that is exactly what the layer would have stored."""
+    Controls: the training step shown, and torch's ``momentum`` m of the running averages
+    (the EWMA decay is ρ = 1 - m). The running averages are recomputed from the recorded batch
+    statistics with :func:`~course_lib.experiments.batchnorm.running_average_trace`; since the
+    running statistics never enter a training step, that is exactly what the layer would have stored."""
 
     def __init__(self, step: int = 100, momentum: float = 0.1):
         self.record = experiments.preactivation_record()
@@ -28,10 +29,10 @@ class BatchStatisticsWidget(FigureWidget):
             "step": widgets.IntSlider(value=step, min=1, max=steps, step=1, description="training step"),
             "momentum": widgets.FloatLogSlider(value=momentum, base=10, min=-2, max=0, step=0.25,
                                                description="momentum m (torch)", readout_format=".3f"),
-        }, figsize=(9.5, 3.6))
+        }, figsize=(11.0, 3.6))
 
     def draw_initial(self, fig):
-        self.ax_hist, self.ax_mean = fig.subplots(1, 2)
+        self.ax_hist, self.ax_mean, self.ax_var = fig.subplots(1, 3, width_ratios=[1.2, 1, 1])
         plain, bn = self.record["standard"], self.record["batch norm"]
         bins = bn.bins
         zero = np.zeros(len(bins) - 1)
@@ -41,21 +42,26 @@ class BatchStatisticsWidget(FigureWidget):
             "normalized": self.animate(self.ax_hist.stairs(zero, bins, color=COLORS["adam"], label="after batch norm")),
         }
         top = max(h.max() for h in (plain.histograms, bn.histograms, bn.normalized)) * 1.05
-        self.ax_hist.set(xlabel=f"pre-activations of hidden layer {bn.layer}", ylabel="count (256 training images x 64 units)",
+        self.ax_hist.set(xlabel=f"pre-activations of hidden layer {bn.layer}", ylabel="count (256 images x 64 units)",
                          ylim=(0, top))
-        self.ax_hist.legend(loc="upper left", fontsize=8)
+        self.ax_hist.legend(loc="upper left", fontsize=7)
         t = np.arange(1, len(bn.batch_means) + 1)
-        self.ax_mean.plot(t, bn.batch_means, ".", color=COLORS["data"], markersize=3, label="batch means")
-        self.ax_mean.plot(t, bn.population_means, color=COLORS["reference"], linewidth=1.0,
-                          label="training-set mean")
-        self.running = self.animate(self.ax_mean.plot(t, t * 0.0, color=BN_COLOR, label="running mean")[0])
-        self.marker = self.animate(self.ax_mean.axvline(1, color=COLORS["reference"], linestyle=":", linewidth=1.0))
-        low, high = np.percentile(bn.batch_means, [0.5, 99.5])
-        self.ax_mean.set(xlabel="training step", ylabel=f"unit {bn.unit} of layer {bn.layer}, before batch norm",
-                         ylim=(min(low, 0.0) - 0.2, high + 0.2))
-        self.ax_mean.legend(loc="lower right", fontsize=8)
+        self.running, self.markers = {}, []
+        for ax, batch, population, what in ((self.ax_mean, bn.batch_means, bn.population_means, "mean"),
+                                            (self.ax_var, bn.batch_vars, bn.population_vars, "variance")):
+            ax.plot(t, batch, ".", color=COLORS["data"], markersize=3, label=f"batch {what}s")
+            ax.plot(t, population, color=COLORS["reference"], linewidth=1.0, label=f"training-set {what}")
+            self.running[what] = self.animate(ax.plot(t, t * 0.0, color=BN_COLOR, label=f"running {what}")[0])
+            self.markers.append(self.animate(ax.axvline(1, color=COLORS["reference"], linestyle=":", linewidth=1.0)))
+            low, high = np.percentile(np.concatenate([batch, population]), [0.5, 99.5])
+            start = 0.0 if what == "mean" else 1.0
+            pad = 0.1 * (max(high, start) - min(low, start))
+            ax.set(xlabel="training step", ylim=(min(low, start) - pad, max(high, start) + pad))
+            ax.legend(loc="best", fontsize=7)
+        self.ax_mean.set_ylabel(f"unit {bn.unit} of layer {bn.layer}, before batch norm")
         self.animate(self.ax_hist.title)
         self.animate(self.ax_mean.title)
+        self.animate(self.ax_var.title)
 
     def update(self, step, momentum):
         plain, bn = self.record["standard"], self.record["batch norm"]
@@ -64,13 +70,18 @@ class BatchStatisticsWidget(FigureWidget):
         self.stairs["batch norm"].set_data(bn.histograms[i])
         self.stairs["normalized"].set_data(bn.normalized[i])
         if momentum != getattr(self, "_momentum", None):  # moving the step alone needs no new average
-            self.trace = experiments.running_average_trace(bn.batch_means, momentum)
+            self.traces = {"mean": experiments.running_average_trace(bn.batch_means, momentum),
+                           "variance": experiments.running_average_trace(bn.batch_vars, momentum, initial=1.0)}
             self._momentum = momentum
-            self.running.set_ydata(self.trace)
-        self.marker.set_xdata([step, step])
+            for what, line in self.running.items():
+                line.set_ydata(self.traces[what])
+        for marker in self.markers:
+            marker.set_xdata([step, step])
         self.ax_hist.set_title(f"step {step} (batches of {bn.batch_size})")
-        self.ax_mean.set_title(f"m = {momentum:.3f} (ρ = {1 - momentum:.3f}): running mean "
-                               f"{self.trace[i]:+.3f}, training set {bn.population_means[i]:+.3f}")
+        self.ax_mean.set_title(f"m = {momentum:.3f}: running mean {self.traces['mean'][i]:+.3f}, "
+                               f"set {bn.population_means[i]:+.3f}", fontsize=9)
+        self.ax_var.set_title(f"running variance {self.traces['variance'][i]:.3f}, set {bn.population_vars[i]:.3f}",
+                              fontsize=9)
 
 
 class BatchSizeModeWidget(FigureWidget):
