@@ -29,14 +29,26 @@ this book's repository.
 Registered in ``_config.yml`` under ``sphinx.local_extensions``.
 """
 
+import html
+import json
 import re
 import shutil
+import sys
 from pathlib import Path
 
+from sphinx.builders.html._assets import _JavaScript
 from sphinx.errors import ExtensionError
+from sphinx.util import logging
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import site_icons  # noqa: E402  (tools/site_icons.py, next to this file)
+import widget_states  # noqa: E402  (tools/widget_states.py)
+
+LOGGER = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / "node_modules"
+STATIC = ROOT / "book" / "_static"  # the site's own scripts and styles (book-widgets.js, ...)
 
 # What is copied, as {destination under _static/vendor: (package folder, globs)}.
 # Each package.json goes along: it names the version and the license.
@@ -137,8 +149,15 @@ def configure(app, config):
     # The theme logs a console error on every page when no colour mode is set;
     # "auto" (follow the reader's system) is what it falls back to anyway.
     config.html_context.setdefault("default_mode", "auto")
+    config.html_search_scorer = str(STATIC / "book-search-scorer.js")
 
     options = config.html_theme_options
+    # The footer names no author ("By The authors of this book" said nothing); the contents
+    # list of a page shows its sections and their subsections (the reference's modules).
+    options["footer_content_items"] = [item for item in options.get(
+        "footer_content_items", ["author.html", "copyright.html", "last-updated.html", "extra-footer.html"])
+        if item != "author.html"]
+    options.setdefault("show_toc_level", 2)
     if not launch_buttons_enabled(options.get("repository_url")):
         buttons = dict(options.get("launch_buttons") or {})
         for key in LAUNCH_URL_KEYS:
@@ -169,6 +188,114 @@ def drop_thebe_scripts(app, pagename, templatename, context, doctree):
     context["script_files"] = kept
 
 
+# --- widgets that respond without a kernel (tools/widget_states.py) -------------------------
+WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
+WIDGET_VIEW = re.compile(r'<script type="application/vnd\.jupyter\.widget-view\+json">'
+                         r'\s*(\{.*?\})\s*</script>', re.S)
+MANAGER_SCRIPTS = tuple(IPYWIDGETS_JS)
+STATES_DIR = "_static/widget-states"
+
+
+def widget_pages(app, pagename, templatename, context, doctree):
+    """On a page whose widgets are all FigureWidgets: the book's own widgets (controls + saved
+    figure, precomputed states) replace the 3.6 MB widget manager. Elsewhere the manager stays,
+    deferred so the text and math come first."""
+    scripts = context.get("script_files", [])
+    state_script = next((s for s in scripts if s.attributes.get("type") == WIDGET_STATE_MIME), None)
+    if state_script is None:
+        return
+    state = json.loads(state_script.attributes["body"])
+    body = context["body"]
+    views = [json.loads(m.group(1))["model_id"] for m in WIDGET_VIEW.finditer(body)]
+    specs = {model_id: widget_states.parse_view(state["state"], model_id) for model_id in views}
+    if not views or None in specs.values():
+        context["script_files"] = [
+            _JavaScript(s.filename, priority=s.priority, **{**s.attributes, "defer": "defer"})
+            if str(s.filename).endswith(MANAGER_SCRIPTS) else s for s in scripts]
+        return
+    root = "../" * pagename.count("/")
+    jobs = app.env.book_widget_jobs = getattr(app.env, "book_widget_jobs", [])
+
+    def replace(match):
+        model_id = json.loads(match.group(1))["model_id"]
+        spec = specs[model_id]
+        widget_states.choose_grids(spec.controls)
+        name = f"{pagename.replace('/', '-')}-{model_id[-6:]}"
+        jobs.append((name, spec, Path(pagename).name))
+        html = widget_states.widget_html(spec, name, f"{root}{STATES_DIR}/{name}.js",
+                                         f"{root}{STATES_DIR}/{name}.png", widget_states.png_size(spec.png))
+        return html + match.group(0)
+
+    context["body"] = WIDGET_VIEW.sub(replace, body)
+    # The saved figures now come from files; the state keeps the controls (for reference).
+    for model in state["state"].values():
+        model.pop("buffers", None)
+    kept = [s for s in scripts if not str(s.filename).endswith(MANAGER_SCRIPTS) and s is not state_script]
+    kept.append(_JavaScript(None, priority=state_script.priority, type=WIDGET_STATE_MIME,
+                            body=json.dumps(state).replace("</", "<\\/")))
+    kept.append(_JavaScript("_static/book-widgets.js", priority=900, defer="defer"))
+    context["script_files"] = kept
+
+
+def write_widget_states(app, exception):
+    """Draw (or take from the cache) every widget's states; a widget that cannot be found in
+    course_lib.widgets is an error: its page would show controls that do nothing."""
+    if exception is not None or app.builder.format != "html":
+        return
+    jobs = getattr(app.env, "book_widget_jobs", [])
+    target = Path(app.outdir) / STATES_DIR
+    target.mkdir(parents=True, exist_ok=True)
+    results = widget_states.precompute(jobs)
+    for name, spec, _ in jobs:
+        (target / f"{name}.png").write_bytes(spec.png)
+        script, error = results[name]
+        if error:
+            LOGGER.warning(f"offline_assets: the widget {name} has no precomputed states: {error}")
+            continue
+        shutil.copyfile(script, target / f"{name}.js")
+    app.env.book_widget_jobs = []
+
+
+# nbgrader's markers belong to the notebooks (the student versions cut there), not to the
+# solutions a reader unfolds on the site.
+SOLUTION_MARKER = re.compile(r'\n(?:[ \t]*|<span class="w">[ \t]*</span>)'
+                             r'<span class="c1">###\s*(?:BEGIN|END) SOLUTION</span>(?=\n)')
+
+
+def strip_solution_markers(app, pagename, templatename, context, doctree):
+    if "body" in context:
+        context["body"] = SOLUTION_MARKER.sub("", context["body"])
+
+
+# Figures: the alternative text is the caption (MyST-NB writes the image's file name), and
+# figures below the fold load when the reader gets there, not before the page is usable.
+FIGURE = re.compile(r"<figure\b.*?</figure>", re.S)
+HASHED_ALT = re.compile(r'<img alt="[^"]*_images/[0-9a-f]{16,}\.(?:png|jpg|svg)" ')
+CAPTION = re.compile(r'<span class="caption-text">(.*?)</span>\s*<a class="headerlink"', re.S)
+
+
+def caption_text(html_caption):
+    text = re.sub(r"<[^>]+>", "", html_caption)
+    return " ".join(html.unescape(text).split())
+
+
+def figure_alt_texts(app, pagename, templatename, context, doctree):
+    if "body" not in context:
+        return
+
+    def in_figure(match):
+        block = match.group(0)
+        caption = CAPTION.search(block)
+        if caption:
+            alt = html.escape(caption_text(caption.group(1)).replace("\\(", "").replace("\\)", ""), quote=True)
+            block = HASHED_ALT.sub(lambda _: f'<img alt="{alt}" ', block)
+        return block
+
+    body = FIGURE.sub(in_figure, context["body"])
+    body = HASHED_ALT.sub('<img alt="Figure drawn by the code cell above" ', body)
+    context["body"] = re.sub(r'<img (alt="[^"]*" src="[^"]*_images/)', r'<img loading="lazy" \1', body)
+
+
 def check_assets(app):
     """Fail early, before reading any page, when ``npm ci`` has not been run."""
     vendored_files()
@@ -187,16 +314,27 @@ def copy_assets(app, exception):
     (target / "html-manager" / "setup.js").write_text(WIDGETS_SETUP_JS, encoding="utf-8")
     embed = target / "html-manager" / "dist" / "embed-amd.js"
     embed.write_text(patch_embed_amd(embed.read_text(encoding="utf-8")), encoding="utf-8")
+    for path in STATIC.iterdir():
+        shutil.copyfile(path, Path(app.outdir) / "_static" / path.name)
+    site_icons.replace_fontawesome(Path(app.outdir))
 
 
 # Long identifiers (course_lib.regularization.EarlyStoppingResult, tests/test_x.py::test_y)
-# have no place to break: on a phone they pushed whole pages sideways. They may now break
-# anywhere, only where they would not fit otherwise. Written to _static/book-site.css.
+# have no place to break: on a phone they pushed whole pages sideways. In the text they may
+# break anywhere, only where they would not fit otherwise; in a table they break only between
+# words ("break-word" leaves the columns their width: `anywhere` squeezed a code column to one
+# letter), and a table too wide for the screen scrolls in the theme's box. Code lines wrap
+# instead of being cut off at the edge of their box; display equations scroll in theirs.
+# Written to _static/book-site.css.
 SITE_CSS = """\
 span.pre, table.indextable td, table.indextable td a, table.modindextable td, table.modindextable td a {
   overflow-wrap: anywhere;
 }
 span.pre { white-space: normal; }  /* Sphinx: nowrap (inline code, signatures), which forbids any break */
+table span.pre, table.indextable td, table.indextable td a { overflow-wrap: break-word; }
+div.highlight pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+mjx-container[display="true"] { display: block; max-width: 100%; overflow-x: auto; overflow-y: hidden; }
+#pst-header { display: none; }  /* pydata's header band: sphinx-book-theme's article header has every button */
 """
 
 # Opened from files, the browser may not fetch the pages that Sphinx's search shows as
@@ -208,8 +346,15 @@ SEARCH_FROM_FILES_JS = ('if (location.protocol === "file:") '
 def setup(app):
     app.add_js_file(None, body=SEARCH_FROM_FILES_JS)
     app.add_css_file("book-site.css")
+    app.add_css_file("book-widgets.css")
+    app.add_css_file("book-icons.css")
+    app.add_js_file("book-nav.js", defer="defer")
     app.connect("config-inited", configure, priority=400)
     app.connect("builder-inited", check_assets)
     app.connect("html-page-context", drop_thebe_scripts)
+    app.connect("html-page-context", widget_pages, priority=900)
+    app.connect("html-page-context", strip_solution_markers)
+    app.connect("html-page-context", figure_alt_texts)
     app.connect("build-finished", copy_assets)
+    app.connect("build-finished", write_widget_states)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

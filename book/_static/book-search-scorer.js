@@ -1,0 +1,18 @@
+// Search ranks the book's pages before the entries of the course_lib reference: a reader who
+// searches "momentum" wants the chapter first, then the functions. (Sphinx's default scores,
+// with the reference page's results moved after every other page's; tools/offline_assets.py
+// sets html_search_scorer to this file.)
+var Scorer = {
+  score: (result) => {
+    const [docname, , , , score] = result;
+    return docname.endsWith("appendix/api") ? score - 1000 : score;
+  },
+  objNameMatch: 11,
+  objPartialMatch: 6,
+  objPrio: {0: 15, 1: 5, 2: -5},
+  objPrioDefault: 0,
+  title: 15,
+  partialTitle: 7,
+  term: 5,
+  partialTerm: 2,
+};

@@ -1,0 +1,148 @@
+// The book's widgets on the static site, without a kernel (tools/widget_states.py writes them).
+//
+// Each widget is a <div class="book-widget"> with its controls and its saved figure. The
+// figures of every precomputed setting live in one script per widget (data-states), loaded on
+// the reader's first touch (a <script>, so a copy opened from files works too). A control
+// moves only to precomputed positions (data-grid): a slider snaps to the next one in the
+// direction it moved, so the readout always names the setting the figure shows.
+(function () {
+  "use strict";
+  const widgets = {};  // name -> {element, controls, images, ...}
+  const timings = [];  // {widget, ms}: from a control change to the frame showing its figure
+
+  function positions(w) {
+    return w.controls.map(c => c.position);
+  }
+
+  function stateIndex(w) {
+    let index = 0;
+    for (const c of w.controls) index = index * c.grid.length + c.grid.indexOf(c.position);
+    return index;
+  }
+
+  function snap(grid, value, previous) {
+    if (grid.includes(value)) return value;
+    if (value > previous) return grid.find(p => p >= value) ?? grid[grid.length - 1];
+    const below = grid.filter(p => p <= value);
+    return below.length ? below[below.length - 1] : grid[0];
+  }
+
+  function setStatus(w, text) {
+    w.status.textContent = text;
+    w.status.hidden = !text;
+  }
+
+  function load(w) {
+    if (w.loading) return;
+    w.loading = true;
+    setStatus(w, "Loading the precomputed figures\u2026");
+    const script = document.createElement("script");
+    script.src = w.element.dataset.states;
+    script.onerror = () => setStatus(w, "The precomputed figures could not be loaded.");
+    document.head.appendChild(script);
+  }
+
+  function decoded(cache, index, uri) {
+    if (!cache[index]) {
+      const image = new Image();
+      image.src = uri;
+      cache[index] = image.decode().then(() => image);
+    }
+    return cache[index];
+  }
+
+  // A state is its base figure (one per drop-down/check-box setting) with the pixels that
+  // differ drawn over it: exactly the widget's figure.
+  function show(w, started) {
+    if (!w.data) { w.pending = true; load(w); return; }
+    const index = stateIndex(w);
+    const token = ++w.token;
+    const [base, diff] = w.data.states[index];
+    const parts = [decoded(w.baseImages, base, w.data.bases[base])];
+    if (diff) {
+      const image = new Image();
+      image.src = diff;
+      parts.push(image.decode().then(() => image));
+    }
+    Promise.all(parts).then(images => {
+      if (token !== w.token) return;  // a later change won
+      const ctx = w.canvas.getContext("2d");
+      ctx.drawImage(images[0], 0, 0);
+      if (images[1]) ctx.drawImage(images[1], 0, 0);
+      w.canvas.dataset.state = String(index);
+      w.canvas.hidden = false;
+      w.img.hidden = true;
+      requestAnimationFrame(() => {
+        if (started !== undefined) timings.push({widget: w.name, ms: performance.now() - started});
+        w.element.dispatchEvent(new CustomEvent("book-widget-shown", {detail: {index}}));
+      });
+    });
+  }
+
+  function setUp(element) {
+    const img = element.querySelector(".book-widget-figure img");
+    const canvas = document.createElement("canvas");
+    canvas.width = Number(img.getAttribute("width"));
+    canvas.height = Number(img.getAttribute("height"));
+    canvas.hidden = true;
+    canvas.setAttribute("role", "img");
+    canvas.setAttribute("aria-label", img.alt);
+    img.after(canvas);
+    const w = {name: element.dataset.widget, element, token: 0, data: null, baseImages: {}, img, canvas,
+               status: element.querySelector(".book-widget-status"), controls: []};
+    widgets[w.name] = w;
+    element.querySelectorAll(".book-control").forEach(box => {
+      const input = box.querySelector("input, select");
+      const c = {input, kind: box.dataset.kind, grid: JSON.parse(box.dataset.grid),
+                 labels: box.dataset.labels ? JSON.parse(box.dataset.labels) : null,
+                 readout: box.querySelector("output")};
+      c.position = Number(c.kind === "checkbox" ? input.checked : input.value);
+      w.controls.push(c);
+      const changed = (event) => {
+        const started = performance.now();
+        const value = Number(c.kind === "checkbox" ? input.checked : input.value);
+        const position = c.kind === "slider" ? snap(c.grid, value, c.position) : value;
+        if (c.kind === "slider") {
+          input.value = String(position);
+          c.readout.textContent = c.labels[position];
+          input.setAttribute("aria-valuetext", c.labels[position]);
+        }
+        if (position === c.position && event.type === "input") return;
+        c.position = position;
+        show(w, started);
+      };
+      input.addEventListener(c.kind === "slider" ? "input" : "change", changed);
+    });
+    // the first touch (pointer, finger or keyboard focus) loads the figures
+    for (const type of ["pointerdown", "touchstart", "focusin"]) {
+      element.addEventListener(type, () => load(w), {passive: true});
+    }
+  }
+
+  window.bookWidgets = {
+    widgets, timings,
+    // called by each widget's states script
+    loaded(name, data) {
+      const w = widgets[name];
+      if (!w) return;
+      if (JSON.stringify(data.grids) !== JSON.stringify(w.controls.map(c => c.grid))) {
+        setStatus(w, "The precomputed figures do not belong to this page (rebuild the site).");
+        return;
+      }
+      w.data = data;
+      w.pythonClass = data.widget;
+      setStatus(w, "");
+      w.element.classList.add("book-widget-ready");
+      w.pending = false;
+      show(w);  // the saved figure, now drawn from the states (the same pixels)
+    },
+    // for the tests: the positions shown and the figure's index
+    current(name) {
+      const w = widgets[name];
+      return {positions: positions(w), state: w.canvas.hidden ? null : Number(w.canvas.dataset.state),
+              ready: !!w.data, pythonClass: w.pythonClass ?? null};
+    },
+  };
+
+  document.querySelectorAll(".book-widget").forEach(setUp);
+})();
