@@ -229,7 +229,9 @@ def test_widgets_respond_live(chromium, tmp_path):
             # the copy JupyterLab runs, which may be newer than the collection-time list
             report[docname], found = exercise_notebook(lab.page, f"{docname}.ipynb", notebooks / f"{docname}.ipynb")
             problems += [f"{docname}: {p}" for p in found]
-        problems += lab.problems()
+        # jupyterlab-myst logs every reference to another document, which it cannot resolve in the
+        # lab, as a console error; that message is its limitation, not a widget problem.
+        problems += [p for p in lab.problems() if "Cross reference target was not found" not in p]
     report = {"chapters": report, "seconds": round(time.monotonic() - started, 1),
               "what": "ms from a key press, click or input on a widget control (JupyterLab, headless "
                       "Chromium) to the widget's new figure decoded; median over all moves of the chapter"}
