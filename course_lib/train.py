@@ -435,6 +435,17 @@ def _train(model, optimizer, data, epochs, batch_size, state, rng, hooks, clip, 
     opt_state, rng, epoch0 = _start(model, optimizer, state, rng, layout, dtype)
     step = optimizer.flat_step(layout)
     model.params = layout.unravel(theta)       # the model's arrays: views of theta, in dtype
+    # Every step, the gradients straight from the layers and the new parameters straight to them,
+    # in the order of layout.names (what model.grads / model.params = ... do, without their dicts
+    # and checks: the shapes are right by construction).
+    slots = [(layer.params, layer.grads, name) for layer in model.layers for name in layer.params]
+
+    def gradient_vector():
+        return np.concatenate([grads[name].reshape(-1) for _, grads, name in slots]).astype(dtype, copy=False)
+
+    def to_layers(vector):
+        for (params, _, name), shape, a, b in zip(slots, layout.shapes, layout.starts, layout.ends):
+            params[name] = vector[a:b].reshape(shape)
     if early_stopping is not None:
         early_stopping.reset(model.state_dict())
 
@@ -464,7 +475,7 @@ def _train(model, optimizer, data, epochs, batch_size, state, rng, hooks, clip, 
             out = model.forward(xb, "train", record=True) if record else model.forward(xb, "train")
             batch_loss = loss.forward(out, yb)
             model.backward(loss.backward(), input_grad=False)
-            grad = layout.ravel(model.grads, dtype)
+            grad = gradient_vector()
             for reg in regularizers:
                 value, reg_grads = reg.penalty(layout.unravel(theta))
                 sum_penalty += value * len(idx)
@@ -474,7 +485,7 @@ def _train(model, optimizer, data, epochs, batch_size, state, rng, hooks, clip, 
             old, (theta, opt_state) = theta, step(theta, grad, opt_state)
             if max_norm is not None:
                 theta = layout.ravel(_max_norm(layout.unravel(theta), max_norm), dtype)
-            model.params = layout.unravel(theta)
+            to_layers(theta)
             history.steps += 1
             since_check += 1
             history.batch_loss.append(batch_loss)
