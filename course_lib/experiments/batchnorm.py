@@ -569,19 +569,20 @@ class _WeightNormHook:
 
 
 @_one_thread
-def weight_norm_runs(lr: float = 0.1, weight_decays=(0.0, 1e-3, 1e-2), epochs: int = 8, batch_size: int = 64,
+def weight_norm_runs(lr: float = 0.1, weight_decays=(0.0, 1e-2, 5e-2), epochs: int = 8, batch_size: int = 64,
                      rng: int = 0) -> dict:
     r"""The norm of a batch-normalized layer's weights during SGD training, for each weight decay.
 
     The first Linear layer of a 3-hidden-layer batch-norm network feeds a batch-norm layer, so the
     loss does not depend on its scale and its gradient is orthogonal to it: without weight decay
-    :math:`\|W\|` can only grow, and the effective learning rate :math:`\alpha/\|W\|^2` falls. Returns
+    :math:`\|W\|` can only grow, and the effective learning rate :math:`\alpha/\|W\|^2` falls. The decay
+    (torch's coupled ``weight_decay``) acts on the weights only (``optim.weights_only``). Returns
     ``{wd: {"norms": (T,), "val_acc": float}}``."""
     split = digits()
     out = {}
     for wd in weight_decays:
         model = make_net([64] * 3, norm="batch", rng=rng)
         hook = _WeightNormHook("0.weight")
-        fit(model, optim.sgd(lr, weight_decay=wd), epochs, batch_size, rng=rng, hooks=[hook])
+        fit(model, optim.sgd(lr, weight_decay=wd, mask=optim.weights_only), epochs, batch_size, rng=rng, hooks=[hook])
         out[wd] = SimpleNamespace(norms=np.array(hook.norms), val_acc=accuracy_in_mode(model, split.x_val, split.y_val))
     return out
