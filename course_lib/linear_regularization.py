@@ -35,7 +35,7 @@ from course_lib import _validate
 
 __all__ = [
     "hessian", "least_squares", "ridge", "l2_filter", "gd_filter", "spectral_solution", "gradient_descent",
-    "matching_alpha", "soft_threshold", "lasso_diagonal", "lasso", "noisy_least_squares",
+    "matching_alpha", "matching_alpha_spectral", "soft_threshold", "lasso_diagonal", "lasso", "noisy_least_squares",
     "dropout_softmax_ensemble", "average_variance", "bootstrap_unique_fraction",
 ]
 
@@ -119,13 +119,20 @@ def matching_alpha(h, w_star, lr: float, steps: int, grid=None) -> float:
     r"""The α whose L2 solution is closest to early stopping's: the minimizer over ``grid`` (default
     400 values from :math:`10^{-6}` to :math:`10^{3}`, log-spaced) of
     :math:`\|Q\,\mathrm{diag}(\lambda_i/(\lambda_i+\alpha) - 1 + (1-\varepsilon\lambda_i)^\tau)Q^\top w^*\|`,
-    refined by a parabola through the three best grid points on the log scale."""
-    h = _validate.array("h", h)
-    lam, q = np.linalg.eigh(h)
-    coef = q.T @ _validate.array("w_star", w_star)
-    target = gd_filter(lam, lr, steps) * coef
+    refined by a parabola through the three best grid points on the log scale. See
+    :func:`matching_alpha_spectral` for the same with H's eigen-decomposition given."""
+    lam, q = np.linalg.eigh(_validate.array("h", h))
+    return matching_alpha_spectral(lam, q.T @ _validate.array("w_star", w_star), lr, steps, grid)
+
+
+def matching_alpha_spectral(eigenvalues, coefficients, lr: float, steps: int, grid=None) -> float:
+    r""":func:`matching_alpha` from the eigenvalues :math:`\lambda_i` of H and the coordinates
+    :math:`Q^\top w^*` of :math:`w^*` in its eigenbasis (in the same order)."""
+    lam = _validate.array("eigenvalues", eigenvalues)
+    coef = _validate.array("coefficients", coefficients)
     grid = np.logspace(-6, 3, 400) if grid is None else _validate.array("grid", grid)
-    gaps = np.array([np.linalg.norm(l2_filter(lam, a) * coef - target) for a in grid])
+    target = gd_filter(lam, lr, steps) * coef
+    gaps = np.linalg.norm(lam / (lam + grid[:, None]) * coef - target, axis=1)      # one row per alpha
     i = int(np.clip(np.argmin(gaps), 1, len(grid) - 2))
     u = np.log(grid[i - 1:i + 2])
     fit = np.polyfit(u, gaps[i - 1:i + 2], 2)
@@ -180,8 +187,12 @@ def noisy_least_squares(x, y, std: float, copies: int, rng) -> np.ndarray:
     std = _validate.real("std", std, low=0.0)
     copies = _validate.integer("copies", copies, low=1)
     rng = _validate.rng("rng", rng)
-    noisy = np.concatenate([x + std * rng.standard_normal(x.shape) for _ in range(copies)])
-    return least_squares(noisy, np.tile(y, copies))
+    h, b = np.zeros((x.shape[1], x.shape[1])), np.zeros(x.shape[1])
+    for _ in range(copies):        # accumulate X~^T X~ and X~^T y copy by copy: no (copies * N, D) matrix
+        noisy = x + std * rng.standard_normal(x.shape)
+        h += noisy.T @ noisy
+        b += noisy.T @ y
+    return np.linalg.solve(h, b)
 
 
 def _softmax(z):

@@ -141,3 +141,12 @@ def test_random_shift_rotate_keeps_the_layout():
     x = rx.digits().x_train[:5]
     out = rx.random_shift_rotate(x, np.random.default_rng(0))
     assert out.shape == x.shape and not np.allclose(out, x)
+
+
+def test_err_004_the_last_weights_are_not_the_best(digits):
+    """Source 004's Keras example stops after `patience` epochs without improvement but, with
+    `restore_best_weights=False` (Keras' default), keeps the LAST weights, patience epochs past the best."""
+    curves = rx.overfitting_curves(digits, n_train=300, hidden=(256, 256), epochs=40)
+    result = rx.meta_algorithm_on_curve(np.r_[np.inf, curves["val_loss"]], n=1, patience=3)
+    assert result.steps - result.best_step == 3
+    assert curves["val_loss"][result.steps - 1] > result.best_error

@@ -8,12 +8,26 @@ arrays for the chapter to print and draw. The maths lives in :mod:`course_lib.re
 """
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from course_lib import _validate, augment, data, layers, nn, optim, regularization, train
 from course_lib import linear_regularization as lr_theory
+
+
+
+def _one_thread(function):
+    """Run ``function`` with numpy's BLAS on one thread: the chapter's matrices have a few hundred
+    entries a side, and on a busy machine a multi-threaded BLAS is many times slower (as in ``train``)."""
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with threadpool_limits(limits=1, user_api="blas"):
+            return function(*args, **kwargs)
+    return wrapper
+
 
 # ---------------------------------------------------------------------------------------------
 # Data
@@ -53,6 +67,7 @@ class Regression(NamedTuple):
     eigenvalues: np.ndarray     # the diagonal of H = x_train.T x_train / N, descending
 
 
+@_one_thread
 def digits_regression(n_train: int = 200, n_components: int = 40, rng=0) -> Regression:
     """A small, overfitting least-squares problem: ``n_train`` training images (the rest of the
     digits as the test set), the top ``n_components`` principal components of the standardized
@@ -102,6 +117,7 @@ def test_accuracy(model, split) -> float:
 # ---------------------------------------------------------------------------------------------
 
 
+@_one_thread
 def memorization(split, fractions=(0.0, 0.25, 0.5, 0.75, 1.0), *, n_train=300, hidden=256, steps=120, lr=1e-2,
                  rng=0) -> dict:
     """Zhang et al. 2017 on the digits: an MLP (one hidden layer of ``hidden`` units, no
@@ -134,6 +150,7 @@ def train_linear(problem: Regression, penalty, *, lr=0.1, steps=3000):
     return model.params["0.weight"][0].copy(), float(model.params["0.bias"][0])
 
 
+@_one_thread
 def penalties_against_closed_forms(problem: Regression, alpha: float = 0.5) -> dict:
     """Ridge and lasso on the digits' least-squares problem, trained by ``course_lib.train``
     against Goodfellow's closed forms. ``MSELoss`` is 2J, so the penalty :math:`\\tfrac{\\lambda}{2}\\|w\\|^2`
@@ -152,6 +169,7 @@ def penalties_against_closed_forms(problem: Regression, alpha: float = 0.5) -> d
     }
 
 
+@_one_thread
 def regularization_path(problem: Regression, alphas) -> dict:
     """Closed-form L2 and L1 solutions for each α: weights (len(alphas), D) and train/test J."""
     w_star = lr_theory.least_squares(problem.x_train, problem.y_train)
@@ -170,6 +188,7 @@ def regularization_path(problem: Regression, alphas) -> dict:
 # ---------------------------------------------------------------------------------------------
 
 
+@_one_thread
 def decay_versus_penalty(split, lam: float = 1e-2, lr: float = 0.05, epochs: int = 3) -> dict:
     """The same network and batches trained three ways per optimizer: an L2 penalty added to the loss
     (``regularizers=[L2(lam, "all")]``), coupled weight decay (torch's ``weight_decay``) and decoupled
@@ -195,6 +214,7 @@ def decay_versus_penalty(split, lam: float = 1e-2, lr: float = 0.05, epochs: int
     return out
 
 
+@_one_thread
 def adam_l2_vs_adamw(split, lrs, l2s, decays, *, hidden=(64,), epochs=30, batch_size=64, rng=0) -> dict:
     """Test accuracy over a (learning rate, λ) grid for Adam + L2 (coupled ``weight_decay=λ``) and
     AdamW (decoupled, ``weight_decay=λ``), biases and batch-norm parameters not decayed
@@ -214,6 +234,7 @@ def adam_l2_vs_adamw(split, lrs, l2s, decays, *, hidden=(64,), epochs=30, batch_
     return out
 
 
+@_one_thread
 def batchnorm_scale_invariance(split, scale: float = 10.0) -> dict:
     """A layer followed by batch norm: multiplying its weights by c leaves the training-mode output
     unchanged and divides the weight gradient by c (so L2 on it only changes the effective step).
@@ -235,6 +256,7 @@ def batchnorm_scale_invariance(split, scale: float = 10.0) -> dict:
             "grad_ratio": float(np.linalg.norm(model.grads["0.weight"]) / np.linalg.norm(g))}
 
 
+@_one_thread
 def mask_effect(split, lr=3e-3, weight_decay=0.5, epochs=30, rng=0) -> dict:
     """AdamW on a network with batch norm, decaying every parameter or the weights only: the norm of
     batch norm's gamma afterwards and the test accuracy."""
@@ -264,6 +286,7 @@ def random_shift_rotate(x, rng):
     return augment.shift(rotated, rng.uniform(-MAX_SHIFT, MAX_SHIFT, n), rng.uniform(-MAX_SHIFT, MAX_SHIFT, n))
 
 
+@_one_thread
 def augmentation_vs_size(split, sizes=(100, 300, 1079), *, steps=400, copies=4, batch_size=64, rng=0) -> dict:
     """Test accuracy without augmentation, with random rotations and shifts (:func:`random_shift_rotate`) drawn
     on the fly for every batch, and on a fixed set enlarged once with ``copies`` augmented versions of
@@ -284,6 +307,7 @@ def augmentation_vs_size(split, sizes=(100, 300, 1079), *, steps=400, copies=4, 
     return out
 
 
+@_one_thread
 def six_or_nine(split, rng=0) -> dict:
     """A 6 rotated by 180° looks like a 9: what a network trained without rotations predicts for the
     test 6s turned upside down, and the same for the 9s. Returns fractions."""
@@ -301,6 +325,7 @@ def six_or_nine(split, rng=0) -> dict:
 # ---------------------------------------------------------------------------------------------
 
 
+@_one_thread
 def input_noise_vs_ridge(problem: Regression, std: float, copies=(1, 10, 100), rng=0) -> dict:
     """Least squares on noisy copies of the inputs (noise std σ) against ridge with α = σ²:
     relative distance ‖w_noise - w_ridge‖/‖w_ridge‖ for each number of copies, and the same for
@@ -314,6 +339,7 @@ def input_noise_vs_ridge(problem: Regression, std: float, copies=(1, 10, 100), r
     return {"gaps": gaps, "w_star_gap": float(np.linalg.norm(w_star - w_ridge) / np.linalg.norm(w_ridge))}
 
 
+@_one_thread
 def label_smoothing(split, smoothings=(0.0, 0.1, 0.3), rng=0) -> dict:
     """Networks trained with label smoothing ε: test accuracy, mean confidence (largest predicted
     probability) on the test set and the mean logit range. Returns ``{ε: (acc, confidence, logit_range)}``."""
@@ -341,6 +367,7 @@ class Run(NamedTuple):
     state: object
 
 
+@_one_thread
 def early_stopping_runs(split, *, n_train=300, patience=5, epochs_between=1, hidden=(256, 256), lr=1e-3,
                         batch_size=50, max_epochs=200, rng=0) -> dict:
     """Source 004's meta-algorithm (``regularization.early_stopping``) on an overfitting network,
@@ -401,6 +428,7 @@ def early_stopping_runs(split, *, n_train=300, patience=5, epochs_between=1, hid
             "retrain_steps": result.best_step}
 
 
+@_one_thread
 def train_loop_matches_meta_algorithm(split, *, n_train=300, patience=5, hidden=(256, 256), lr=1e-3,
                                       batch_size=50, max_epochs=200, rng=0) -> dict:
     """``train(..., early_stopping=EarlyStopping(patience))`` (evaluation every epoch) against the
@@ -416,6 +444,7 @@ def train_loop_matches_meta_algorithm(split, *, n_train=300, patience=5, hidden=
             "val_loss": np.array(history.val_loss), "train_loss": np.array(history.train_loss)}
 
 
+@_one_thread
 def overfitting_curves(split, *, n_train=300, hidden=(256, 256), lr=1e-3, batch_size=50, epochs=80, rng=0) -> dict:
     """The network of :func:`early_stopping_runs` trained for ``epochs`` epochs without stopping:
     training and validation loss per epoch (for Prechelt's criteria)."""
@@ -426,6 +455,7 @@ def overfitting_curves(split, *, n_train=300, hidden=(256, 256), lr=1e-3, batch_
     return {"train_loss": np.array(history.train_loss), "val_loss": np.array(history.val_loss)}
 
 
+@_one_thread
 def early_stopping_vs_l2(problem: Regression, lr: float, taus) -> dict:
     """Gradient descent on the least-squares problem from 0 (the spectral filter checked against the
     iterates), and for each τ the L2 weight α* whose solution is closest, against Goodfellow's
@@ -455,6 +485,7 @@ def early_stopping_vs_l2(problem: Regression, lr: float, taus) -> dict:
             "test_ridge": np.array([mse(problem.x_test, problem.y_test, lr_theory.ridge(x, y, a)) for a in alpha_best])}
 
 
+@_one_thread
 def gd_curves(problem: Regression, lr: float, steps: int) -> dict:
     """Train and test J along gradient descent from 0 on the least-squares problem (every step)."""
     path = lr_theory.gradient_descent(problem.x_train, problem.y_train, lr, steps)
@@ -485,6 +516,7 @@ def bootstrap_unique(n: int, draws: int = 200, rng=0) -> tuple[float, float]:
     return float(np.mean(fractions)), float(np.std(fractions))
 
 
+@_one_thread
 def ensembles(split, n_models: int = 16, *, hidden=(32,), epochs=15, rng=0) -> dict:
     """``n_models`` networks differing only in their seed (same data), and ``n_models`` trained on
     bootstrap samples (``regularization.bagging``). For each kind: the probabilities of every model
@@ -533,6 +565,7 @@ def _variance_of_averages(probs, y) -> dict:
 # ---------------------------------------------------------------------------------------------
 
 
+@_one_thread
 def dropout_expectations(p: float = 0.5, draws: int = 20000, rng=0) -> dict:
     """Inverted dropout and source 004's keep-probability form on a fixed x: the average of many
     training outputs against each form's evaluation output (largest relative gap)."""
@@ -546,6 +579,7 @@ def dropout_expectations(p: float = 0.5, draws: int = 20000, rng=0) -> dict:
     return out
 
 
+@_one_thread
 def mc_dropout_vs_scaling(model, split, ks=(1, 2, 5, 10, 20, 50, 100), rng=0) -> dict:
     """Test accuracy of weight-scaling inference (``forward(x, "eval")``) against Monte-Carlo averaging
     of the softmax over k dropout masks (``forward(x, "train")``, fresh masks each pass)."""
@@ -561,6 +595,7 @@ def mc_dropout_vs_scaling(model, split, ks=(1, 2, 5, 10, 20, 50, 100), rng=0) ->
     return {"scaled": scaled, "mc": accs}
 
 
+@_one_thread
 def dropout_softmax_regression(split, n_features: int = 10, keep: float = 0.8, rng=0) -> dict:
     """Softmax regression on the top ``n_features`` principal components of the digits, trained with
     dropout on its inputs (keep probability ``keep``); every one of the 2^D masks enumerated on the
@@ -583,6 +618,7 @@ def dropout_softmax_regression(split, n_features: int = 10, keep: float = 0.8, r
             "n_masks": 2**n_features, "accuracy": acc}
 
 
+@_one_thread
 def dropout_variants(split, *, n_train=300, hidden=(128,), epochs=80, batch_size=32, seeds=(0, 1), lr=1e-3) -> dict:
     """Test accuracy (mean, std over ``seeds``) of ``mlp([64, *hidden, 10])`` on ``n_train`` digits:
     hidden dropout p = 0.5; source 004's rates (keep 0.8 on the inputs, 0.5 hidden); a 10x learning
@@ -607,6 +643,7 @@ def dropout_variants(split, *, n_train=300, hidden=(128,), epochs=80, batch_size
     return out
 
 
+@_one_thread
 def per_layer_penalties(split, lams=(0.0, 1e-2), *, n_train=300, epochs=60, rng=0) -> dict:
     """Source 004's per-layer coefficients λ^(i): an L2 penalty on the first layer only or on the last
     only (``L2(lam, apply_to=[name])``). Returns ``{name: (norm of layer 0, norm of layer 2, test accuracy)}``."""
@@ -638,6 +675,7 @@ FINAL_CONFIGS = {
 }
 
 
+@_one_thread
 def final_table(split, *, n_train=300, epochs=60, hidden=(128,), batch_size=64, seeds=(0, 1, 2), lr=3e-3,
                 decay=0.3) -> dict:
     """Each technique alone and combined on ``n_train`` digits, Adam(lr) for ``epochs`` epochs:
@@ -672,8 +710,9 @@ def moons_split(n: int = 200, noise: float = 0.25, rng=0):
     return x[:n], y[:n], x[n:], y[n:]
 
 
-def dropout_boundaries(ps=(0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6), ks=(1, 2, 4, 8, 16, 32, 64), *, grid=40,
-                       hidden=64, epochs=150, rng=0) -> dict:
+@_one_thread
+def dropout_boundaries(ps=(0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6), ks=(1, 2, 4, 8, 16, 32), *, grid=40,
+                       hidden=64, epochs=60, rng=0) -> dict:
     """For each drop probability p, a 2-64-64-2 network with dropout p after each hidden layer, trained
     on the two moons; on a ``grid`` x ``grid`` square and on the test points, the probability of class
     1 under weight scaling (``"eval"``) and under Monte-Carlo averaging over the first k masks.

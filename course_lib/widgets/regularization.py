@@ -72,8 +72,9 @@ class EarlyStoppingWidget(FigureWidget):
         self.problem = rx.digits_regression(n_train=100)
         self.curves = rx.gd_curves(self.problem, self.LR, self.STEPS)
         self.h = theory.hessian(self.problem.x_train)
-        self.lam = np.linalg.eigvalsh(self.h)
+        self.lam, q = np.linalg.eigh(self.h)
         self.w_star = theory.least_squares(self.problem.x_train, self.problem.y_train)
+        self.coef = q.T @ self.w_star          # w* in the eigenbasis, for the α that matches each τ
         super().__init__({
             "patience": widgets.IntSlider(value=patience, min=1, max=30, description="patience P"),
             "interval": widgets.IntSlider(value=interval, min=1, max=100, description="steps between evaluations n"),
@@ -110,7 +111,7 @@ class EarlyStoppingWidget(FigureWidget):
         self.evals.set_data(done, self.curves["test"][done])
         self.best.set_data([tau], [result.best_error])
         self.stop.set_xdata([result.steps, result.steps])
-        alpha = theory.matching_alpha(self.h, self.w_star, self.LR, tau)
+        alpha = theory.matching_alpha_spectral(self.lam, self.coef, self.LR, tau)
         self.f_gd.set_ydata(theory.gd_filter(self.lam, self.LR, tau))
         self.f_best.set_ydata(theory.l2_filter(self.lam, alpha))
         self.f_rule.set_ydata(theory.l2_filter(self.lam, 1.0 / (self.LR * tau)))
@@ -124,7 +125,7 @@ class DropoutBoundaryWidget(FigureWidget):
     scaling (left) and averaged over k random masks (right); white is the decision boundary."""
 
     PS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
-    KS = (1, 2, 4, 8, 16, 32, 64)
+    KS = (1, 2, 4, 8, 16, 32)
 
     def __init__(self, p: float = 0.5, masks: int = 4):
         self.runs = rx.dropout_boundaries(self.PS, self.KS)
