@@ -143,26 +143,29 @@ def _mean_std(values):
 
 
 def propagation_statistics(model, x, grad_output, activation: str, gain: float, *, depth: int | None = None,
-                           bins: int = 41) -> DepthRun:
+                           bins: int = 41, act_range: float | None = None) -> DepthRun:
     r"""The :class:`DepthRun` of the first ``depth`` blocks of a :func:`deep_network` ``model``
     (all of them by default) on inputs ``x``, back-propagating ``grad_output`` (an array of the
     output's shape, or a Generator/seed for a standard normal one) from the top of those blocks.
-    ``gain`` is :math:`\sigma_w^2 n`, for the mean-field ``theory``."""
+    ``gain`` is :math:`\sigma_w^2 n`, for the mean-field ``theory``. The activation histograms span
+    ``[-act_range, act_range]`` (default 1 for tanh, 3 otherwise); the gradients' span [-3, 3]."""
     per_block = 1 if activation == "linear" else 2
     blocks = len(model.layers) // per_block
     depth = blocks if depth is None else _validate.integer("depth", depth, low=1, high=blocks)
     with train._one_blas_thread():
-        return _propagation_statistics(model, x, grad_output, activation, gain, depth, bins, per_block)
+        return _propagation_statistics(model, x, grad_output, activation, gain, depth, bins, per_block, act_range)
 
 
-def _propagation_statistics(model, x, grad_output, activation, gain, depth, bins, per_block):
+def _propagation_statistics(model, x, grad_output, activation, gain, depth, bins, per_block, act_range):
     records = diagnostics.layer_statistics(nn.Sequential(*model.layers[:per_block * depth]), x, grad_output=grad_output)
     linear = [r for r in records if isinstance(r.layer, nn.Linear)]
     outputs = [records[r.index + 1].output if activation != "linear" else r.output for r in linear]
     grads = [r.grad_output for r in linear]  # dL/dz_l
     act_mean, act_std = np.array([_mean_std(h) for h in outputs]).T
     grad_std = np.array([_mean_std(g)[1] for g in grads])
-    act_edges = np.linspace(-1.0, 1.0, bins + 1) if activation == "tanh" else np.linspace(-3.0, 3.0, bins + 1)
+    if act_range is None:
+        act_range = 1.0 if activation == "tanh" else 3.0
+    act_edges = np.linspace(-act_range, act_range, bins + 1)
     grad_edges = np.linspace(-3.0, 3.0, bins + 1)
     scale = grad_std[-1] if grad_std[-1] > 0 else 1.0
     # histograms of (at most) _HIST_VALUES entries per layer, an evenly strided sample: plenty for a picture

@@ -57,14 +57,14 @@ class SignalPropagationWidget(FigureWidget):
                                             description="σ_w·√n", readout_format=".3f"),
             "depth": widgets.IntSlider(value=depth, min=2, max=self.MAX_DEPTH, step=1, description="depth"),
             "width": widgets.Dropdown(options=list(self.WIDTHS), value=width, description="width n"),
-        }, figsize=(9.0, 5.4))
+        }, figsize=(8.6, 4.8))
 
     def draw_initial(self, fig):
         (self.ax_act, self.ax_grad), (self.ax_std, self.ax_ratio) = fig.subplots(2, 2)
         blank = np.zeros((self.BINS, self.MAX_DEPTH))
         style = dict(aspect="auto", origin="lower", cmap="Blues", interpolation="nearest",
                      norm=matplotlib.colors.PowerNorm(0.5, vmin=0.0, vmax=0.5))
-        self.im_act = self.animate(self.ax_act.imshow(blank, extent=(0.5, self.MAX_DEPTH + 0.5, -1, 1), **style))
+        self.im_act = self.animate(self.ax_act.imshow(blank, extent=(0.5, self.MAX_DEPTH + 0.5, -3, 3), **style))
         self.im_grad = self.animate(self.ax_grad.imshow(blank, extent=(0.5, self.MAX_DEPTH + 0.5, -3, 3), **style))
         self.ax_act.set(xlabel="layer $l$", ylabel="activation $h_l$ (clipped)")
         self.ax_grad.set(xlabel="layer $l$", ylabel=r"$\partial L/\partial z_l$ / top layer's std")
@@ -109,13 +109,11 @@ class SignalPropagationWidget(FigureWidget):
         for layer, unit in zip((l for l in self.model.layers if "weight" in l.params), self.unit[(activation, width)]):
             layer.params["weight"] = unit * np.float32(scale)
         self.run = experiments.propagation_statistics(self.model, self.x[:, :width], self.grad_top[:, :width],
-                                                      activation, scale**2, depth=depth, bins=self.BINS)
+                                                      activation, scale**2, depth=depth, bins=self.BINS,
+                                                      act_range=3.0)
         pad = self.MAX_DEPTH - depth
         self.im_act.set_data(np.pad(self.run.act_hist.T, ((0, 0), (0, pad))))
         self.im_grad.set_data(np.pad(self.run.grad_hist.T, ((0, 0), (0, pad))))
-        edges = self.run.act_edges
-        self.im_act.set_extent((0.5, self.MAX_DEPTH + 0.5, edges[0], edges[-1]))
-        self.ax_act.set_ylim(edges[0], edges[-1])
         layers = np.arange(1, depth + 1)
         floor = 1e-30
         self.lines["act"].set_data(layers, np.maximum(self.run.act_std, floor))
@@ -126,8 +124,8 @@ class SignalPropagationWidget(FigureWidget):
         self.marker.set_data([scale], [np.clip(ratio, 1e-6, 1e6)])
         marks = [name for name, value in MARKS.items() if abs(scale - value) < 1e-9]
         label = f" ({marks[0]})" if marks else ""
-        self.ax_act.set_title(f"σ_w²·n = {scale**2:.2f}{label}: std(h_L)/std(h_1) = "
-                              f"{self.run.act_std[-1] / self.run.act_std[0]:.2g} ({ratio:.2g} in theory)", fontsize=9)
+        self.ax_act.set_title(f"σ²n = {scale**2:.2f}{label}: ratio {self.run.act_std[-1] / self.run.act_std[0]:.2g}"
+                              f" (theory {ratio:.2g})", fontsize=9)
 
 
 class PreprocessingWidget(FigureWidget):
