@@ -33,7 +33,8 @@ Public names
 ``gd_rate`` (:math:`(\kappa-1)/(\kappa+1)`), ``momentum_rate`` (:math:`(\sqrt\kappa-1)/(\sqrt\kappa+1)`),
 ``max_acceleration`` (:math:`1/(1-\beta)`, source 000), ``fit_rate`` (measure a rate from errors),
 ``nesterov_iteration_matrix``, ``nesterov_spectral_radius``, ``stationary_variance`` and
-``noise_floor`` (SGD with gradient noise, with or without momentum).
+``noise_floor`` (SGD with gradient noise, with or without momentum), ``expected_squared_errors``
+and ``expected_excess_loss`` (SGD with gradient noise and any sequence of steps, exactly).
 """
 from __future__ import annotations
 
@@ -60,6 +61,8 @@ __all__ = [
     "nesterov_spectral_radius",
     "stationary_variance",
     "noise_floor",
+    "expected_squared_errors",
+    "expected_excess_loss",
 ]
 
 
@@ -374,3 +377,53 @@ def noise_floor(step, momentum, eigenvalues, sigma) -> float:
     alpha = _positive("step", step)
     beta = _momentum(momentum)
     return float(0.5 * np.sum(lam * np.atleast_1d(stationary_variance(alpha, beta, lam, sigma))))
+
+
+def _rates(rates) -> np.ndarray:
+    steps = _validate.array("rates", rates)
+    if steps.ndim != 1:
+        raise ValueError(f"rates must be a 1-D array of step sizes (one per step), got shape {steps.shape}")
+    _reject("rates", steps, steps < 0, ">= 0")
+    return steps
+
+
+def expected_squared_errors(rates, eigenvalues, sigma, initial_errors) -> np.ndarray:
+    r"""The exact mean squared error per eigen-direction of SGD with the steps ``rates`` and gradient noise.
+
+    Plain SGD with the step :math:`\alpha_k` at step k, on :math:`f = \tfrac12 (x-x^*)^\top H (x-x^*)`
+    with gradients :math:`H(x_k - x^*) + \sigma\xi_k`, :math:`\xi_k \sim N(0, I)`
+    (``surfaces.run(optim.sgd(lr=schedule), surfaces.noisy(surface, sigma), ...)``), moves the error
+    :math:`e_k` along an eigen-direction of curvature :math:`\lambda` by
+    :math:`e_{k+1} = (1 - \alpha_k\lambda) e_k - \alpha_k\sigma\xi_k`, so
+
+    .. math:: \mathbb E e_{k+1}^2 = (1 - \alpha_k\lambda)^2\, \mathbb E e_k^2 + \alpha_k^2 \sigma^2 .
+
+    ``rates``: shape (T,), the steps :math:`\alpha_0, \dots, \alpha_{T-1}` (``schedule(np.arange(T))``);
+    ``eigenvalues`` (d,) and ``initial_errors`` (d,): :math:`e_0` along each eigen-direction, in the
+    same order (for a diagonal H, the entries of :math:`x_0 - x^*` in the order of the eigenvalues).
+    Returns :math:`\mathbb E e_k^2` for k = 0..T, shape (T + 1, d). A constant step reproduces
+    :func:`stationary_variance` in the limit.
+    """
+    steps = _rates(rates)
+    lam = _eigenvalues(eigenvalues)
+    sigma = _validate.real("sigma", sigma, low=0.0)
+    e0 = np.atleast_1d(_validate.array("initial_errors", initial_errors))
+    if e0.shape != lam.shape:
+        raise ValueError(f"initial_errors must have one entry per eigenvalue, shape {lam.shape}, got shape {e0.shape}")
+    contraction = (1.0 - steps[:, None] * lam) ** 2        # (T, d)
+    added = (steps * sigma) ** 2                            # (T,)
+    out = np.empty((steps.size + 1, lam.size))
+    out[0] = e0 * e0
+    with np.errstate(over="ignore", invalid="ignore"):  # a step beyond 2/lambda diverges: inf is the answer
+        for k in range(steps.size):
+            out[k + 1] = contraction[k] * out[k] + added[k]
+    return out
+
+
+def expected_excess_loss(rates, eigenvalues, sigma, initial_errors) -> np.ndarray:
+    r""":math:`\mathbb E[f(x_k) - f^*] = \tfrac12\sum_i \lambda_i\, \mathbb E e_{k,i}^2` for k = 0..T, shape (T + 1,),
+    with :func:`expected_squared_errors` (same arguments). For a constant step it tends to
+    :func:`noise_floor`; for steps that tend to 0 with :math:`\sum_k\alpha_k = \infty` it tends to 0.
+    """
+    lam = _eigenvalues(eigenvalues)
+    return 0.5 * expected_squared_errors(rates, lam, sigma, initial_errors) @ lam

@@ -149,3 +149,141 @@ def test_least_squares_step_validates_and_does_not_mutate():
         ex.least_squares_step(w, X, y, np.array([2]), 0.1)
     with pytest.raises(ValueError, match="shapes"):
         ex.least_squares_step(np.ones(3), X, y, np.array([0]), 0.1)
+
+
+# --- noisy quadratics, iterate averaging -----------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def noisy_bowl():
+    return surfaces.noisy(surfaces.Quadratic(np.diag([1.0, 0.2]), center=(0.5, -0.5)), 0.5)
+
+
+@pytest.mark.parametrize("lr", [0.4, schedules.inverse_sqrt(0.4)])
+def test_noisy_sgd_is_surfaces_run_for_each_seed(noisy_bowl, lr):
+    together = ex.noisy_sgd(noisy_bowl, lr, (2.0, 2.0), 50, [0, 7, 3])
+    assert together.params.shape == (3, 51, 2) and together.losses.shape == (3, 51)
+    for row, seed in enumerate([0, 7, 3]):
+        reference = surfaces.run(optim.sgd(lr=lr), noisy_bowl, (2.0, 2.0), 50, rng=seed)
+        np.testing.assert_allclose(together.params[row], reference.params, rtol=1e-13, atol=1e-14)
+        np.testing.assert_allclose(together.losses[row], reference.losses, rtol=1e-12, atol=1e-14)
+
+
+def test_noisy_sgd_needs_a_noisy_quadratic():
+    with pytest.raises(TypeError, match="surface must be surfaces.noisy"):
+        ex.noisy_sgd(surfaces.quadratic(), 0.1, (1.0, 1.0), 5, [0])
+    with pytest.raises(TypeError, match="surface must be surfaces.noisy"):
+        ex.noisy_sgd(surfaces.noisy(surfaces.rosenbrock(), 0.1), 0.1, (1.0, 1.0), 5, [0])
+
+
+def test_iterate_averages_are_running_means_or_the_bias_corrected_ewma():
+    from course_lib.ewma import ewma
+
+    params = np.random.default_rng(0).normal(size=(2, 30, 3))
+    mean = ex.iterate_averages(params, start=10)
+    assert mean.shape == (2, 20, 3)
+    for k in (0, 5, 19):
+        np.testing.assert_allclose(mean[:, k], params[:, 10:11 + k].mean(axis=1), rtol=1e-13)
+    smoothed = ex.iterate_averages(params, start=10, rho=0.9)
+    np.testing.assert_allclose(smoothed[1], ewma(params[1, 10:], 0.9, bias_correction=True), rtol=1e-13)
+    with pytest.raises(ValueError, match="params must have shape"):
+        ex.iterate_averages(np.ones(4))
+
+
+def test_polyak_ruppert_average_goes_below_the_noise_floor_like_one_over_n():
+    """The running mean of constant-rate iterates: E f - f* ~ sum sigma^2 / (2 lambda_i n), far below the floor."""
+    from course_lib import quadratic_theory as qt
+
+    bowl = surfaces.Quadratic(np.diag([1.0, 0.2]))
+    runs = ex.noisy_sgd(surfaces.noisy(bowl, 0.5), 0.4, (2.0, 2.0), 6000, range(60))
+    averaged = ex.iterate_averages(runs.params, start=1000)[:, -1]
+    predicted = np.sum(0.25 / (2 * bowl.eigenvalues * 5001))
+    assert bowl.value(averaged).mean() == pytest.approx(predicted, rel=0.35)
+    assert bowl.value(averaged).mean() < qt.noise_floor(0.4, 0.0, bowl.eigenvalues, 0.5) / 100
+
+
+# --- noise scale and the critical batch size -------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def diabetes():
+    return surfaces.least_squares()
+
+
+def test_gradient_noise_scale_from_per_example_gradients(diabetes):
+    w = np.linspace(-0.3, 0.3, diabetes.dim)
+    per_example = np.array([diabetes.grad(w, [i]) for i in range(diabetes.n)])
+    G = diabetes.grad(w)
+    sigma = np.cov(per_example, rowvar=False, bias=True)
+    scale = ex.gradient_noise_scale(diabetes, w)
+    assert scale.grad_sq == pytest.approx(G @ G, rel=1e-12)
+    assert scale.trace == pytest.approx(float(ex.gradient_noise_theory(diabetes, w, 1)), rel=1e-12)
+    assert scale.simple == pytest.approx(np.trace(sigma) / (G @ G), rel=1e-10)
+    H = diabetes.hessian
+    assert scale.noise == pytest.approx(np.trace(H @ sigma) / (G @ H @ G), rel=1e-10)
+    at_minimum = ex.gradient_noise_scale(surfaces.least_squares(features=(2,)), surfaces.least_squares(features=(2,)).minimum)
+    assert at_minimum.noise > 1e10 or at_minimum.noise == np.inf
+
+
+def test_best_step_gain_is_the_exact_expected_decrease_of_one_step(diabetes):
+    """B = 1 can be enumerated: the mean over all single-example steps is the expectation exactly."""
+    w = np.zeros(diabetes.dim)
+    steps, gains = ex.best_step_gain(diabetes, w, [1, diabetes.n])
+    after = [diabetes.value(ex.least_squares_step(w, diabetes.X, diabetes.y, [i], steps[0])) for i in range(diabetes.n)]
+    assert diabetes.value(w) - np.mean(after) == pytest.approx(gains[0], rel=1e-10)
+    for factor in (0.8, 1.25):   # and it is the best step
+        worse = [diabetes.value(ex.least_squares_step(w, diabetes.X, diabetes.y, [i], factor * steps[0]))
+                 for i in range(diabetes.n)]
+        assert diabetes.value(w) - np.mean(worse) < gains[0]
+    full = diabetes.value(w - steps[1] * diabetes.grad(w))           # the full batch: no noise
+    assert diabetes.value(w) - full == pytest.approx(gains[1], rel=1e-10)
+    G = diabetes.grad(w)
+    assert steps[1] == pytest.approx(G @ G / (G @ diabetes.hessian @ G), rel=1e-12)
+
+
+def test_best_step_gain_for_larger_batches_matches_many_sampled_steps(diabetes):
+    w = np.zeros(diabetes.dim)
+    steps, gains = ex.best_step_gain(diabetes, w, [16])
+    batches = ex.minibatch_indices(diabetes, 6000, rng=1, batch_size=16)[:, None]
+    losses = ex.sgd_least_squares(diabetes, float(steps[0]), w, batches)
+    decrease = losses[:, 0] - losses[:, 1]
+    assert abs(decrease.mean() - gains[0]) < 4 * decrease.std() / np.sqrt(len(decrease))
+
+
+# --- L-smoothness and clipping ------------------------------------------------------------------------
+
+def test_logistic_loss_gradient_smoothness_and_minimum(diabetes):
+    from course_lib.gradcheck import numerical_gradient, relative_error
+
+    labels = np.where(diabetes.y > 0, 1.0, -1.0)
+    w = np.random.default_rng(0).normal(size=diabetes.dim)
+    value, grad = ex.logistic_loss(w, diabetes.X, labels)
+    assert value == pytest.approx(np.mean(np.log1p(np.exp(-labels * (diabetes.X @ w)))), rel=1e-12)
+    assert relative_error(grad, numerical_gradient(lambda v: ex.logistic_loss(v, diabetes.X, labels)[0], w)) < 1e-7
+    L = ex.logistic_smoothness(diabetes.X)
+    for point in (w, np.zeros(diabetes.dim), 3 * w):          # the Hessian never exceeds L
+        p = 1 / (1 + np.exp(-diabetes.X @ point))
+        hessian = (diabetes.X * (p * (1 - p))[:, None]).T @ diabetes.X / diabetes.n
+        assert np.linalg.eigvalsh(hessian)[-1] <= L * (1 + 1e-12)
+    w_star = ex.logistic_minimum(diabetes.X, labels)
+    assert np.linalg.norm(ex.logistic_loss(w_star, diabetes.X, labels)[1]) < 1e-12
+
+
+def test_descent_lemma_holds_with_step_one_over_L(diabetes):
+    labels = np.where(diabetes.y > 0, 1.0, -1.0)
+    L = ex.logistic_smoothness(diabetes.X)
+    values, norms = ex.gradient_descent_path(lambda v: ex.logistic_loss(v, diabetes.X, labels), np.zeros(diabetes.dim), 1 / L, 100)
+    assert np.all(values[:-1] - values[1:] >= norms[:-1] ** 2 / (2 * L) * (1 - 1e-9))
+
+
+def test_gradient_descent_path_is_optim_sgd_and_clips_each_step():
+    bowl = surfaces.quadratic(10.0, angle=0.4)
+    both = lambda x: (bowl.value(x), bowl.grad(x))          # noqa: E731
+    values, norms = ex.gradient_descent_path(both, (2.0, -1.0), 0.3, 40)
+    reference = surfaces.run(optim.sgd(lr=0.3), bowl, (2.0, -1.0), 40)
+    np.testing.assert_allclose(values, reference.losses, rtol=1e-12)
+    np.testing.assert_allclose(norms, np.linalg.norm(reference.params @ bowl.hessian, axis=1), rtol=1e-12)
+    ros = surfaces.rosenbrock()
+    path = []
+    ex.gradient_descent_path(lambda x: (path.append(np.array(x)) or ros.value(x), ros.grad(x)), (-1.5, 2.0), 0.01, 50, max_norm=1.0)
+    assert np.max(np.linalg.norm(np.diff(path, axis=0), axis=1)) <= 0.01 * (1 + 1e-9)
+    values, _ = ex.gradient_descent_path(lambda x: (ros.value(x), ros.grad(x)), (-1.5, 2.0), 0.01, 200)
+    assert np.isinf(values[-1])

@@ -3,7 +3,7 @@ heavy ball, Nesterov, regimes, and the noise floors of SGD with and without mome
 import numpy as np
 import pytest
 
-from course_lib import optim, surfaces
+from course_lib import optim, schedules, surfaces
 from course_lib import quadratic_theory as qt
 from course_lib.experiments.momentum import measured_rate
 
@@ -278,3 +278,60 @@ def test_nesterov_stable_range_is_smaller_than_heavy_balls(beta):
     limit = (2 + 2 * beta) / (1 + 2 * beta)   # root conditions of the Nesterov matrix (chapter text)
     assert qt.nesterov_spectral_radius(0.99 * limit, beta, 1.0) < 1 < qt.nesterov_spectral_radius(1.01 * limit, beta, 1.0)
     assert qt.spectral_radius(1.01 * limit, beta, 1.0) < 1 or beta == 0.0
+
+
+# --- SGD with any sequence of steps: the exact mean squared error ---------------------------------
+
+def test_expected_squared_errors_without_noise_are_the_squared_errors_of_the_exact_run():
+    bowl = surfaces.Quadratic(np.diag([0.2, 1.0]))
+    schedule = schedules.inverse_time(0.9, 0.05)
+    params = surfaces.run(optim.sgd(lr=schedule), bowl, (2.0, -1.0), 60).params
+    exact = qt.expected_squared_errors(schedule(np.arange(60)), bowl.eigenvalues, 0.0, [2.0, -1.0])
+    np.testing.assert_allclose(exact, params**2, rtol=1e-12, atol=1e-300)
+
+
+def test_expected_squared_errors_match_the_mean_of_simulated_noisy_runs():
+    """E e_{k+1}^2 = (1 - a_k lam)^2 E e_k^2 + a_k^2 sigma^2 against 400 runs of surfaces.run: each
+    point within 4.5 standard errors of the Monte-Carlo mean (a wrong square or a missing noise term
+    is off by many)."""
+    bowl, sigma, steps = surfaces.Quadratic(np.diag([0.2, 1.0])), 0.5, 60
+    schedule = schedules.inverse_sqrt(0.8)
+    runs = np.array([surfaces.run(optim.sgd(lr=schedule), surfaces.noisy(bowl, sigma), (2.0, 2.0), steps, rng=s).params
+                     for s in range(400)])
+    squares = runs**2                                             # (runs, steps + 1, d), x* = 0
+    mean, error = squares.mean(axis=0), squares.std(axis=0) / np.sqrt(len(runs))
+    exact = qt.expected_squared_errors(schedule(np.arange(steps)), bowl.eigenvalues, sigma, [2.0, 2.0])
+    assert np.all(np.abs(mean[1:] - exact[1:]) <= 4.5 * error[1:])
+    excess = qt.expected_excess_loss(schedule(np.arange(steps)), bowl.eigenvalues, sigma, [2.0, 2.0])
+    np.testing.assert_allclose(excess, 0.5 * exact @ bowl.eigenvalues, rtol=1e-14)
+
+
+def test_a_constant_step_tends_to_the_stationary_variance_and_the_noise_floor():
+    lam, alpha, sigma = np.array([0.2, 1.0]), 0.4, 0.5
+    exact = qt.expected_squared_errors(np.full(4000, alpha), lam, sigma, [2.0, 2.0])
+    np.testing.assert_allclose(exact[-1], qt.stationary_variance(alpha, 0.0, lam, sigma), rtol=1e-10)
+    excess = qt.expected_excess_loss(np.full(4000, alpha), lam, sigma, [2.0, 2.0])
+    assert excess[-1] == pytest.approx(qt.noise_floor(alpha, 0.0, lam, sigma), rel=1e-10)
+
+
+def test_a_decaying_step_with_a_divergent_sum_converges_and_tracks_the_step():
+    """0.4/sqrt(t+1) breaks sum alpha^2 < inf but E e^2 -> 0, like alpha_t sigma^2 / (2 lambda)."""
+    lam, sigma, steps = np.array([0.2, 1.0]), 0.5, 20_000
+    rates = schedules.inverse_sqrt(0.4)(np.arange(steps))
+    exact = qt.expected_squared_errors(rates, lam, sigma, [2.0, 2.0])
+    np.testing.assert_allclose(exact[-1] / (rates[-1] * sigma**2 / (2 * lam)), 1.0, rtol=0.05)
+    slow = qt.expected_squared_errors(schedules.inverse_time(0.4, 1.0)(np.arange(steps)), lam, sigma, [2.0, 2.0])
+    # theta lambda_min = 0.08 < 1/2: the error decays only like t^(-0.16) along lambda_min
+    assert slow[-1, 0] / slow[steps // 10, 0] == pytest.approx(10 ** -0.16, rel=0.05)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: qt.expected_squared_errors([[0.1]], [1.0], 0.5, [1.0]), ValueError, "rates must be a 1-D array"),
+    (lambda: qt.expected_squared_errors([0.1, -0.2], [1.0], 0.5, [1.0]), ValueError, "rates must be >= 0, got -0.2"),
+    (lambda: qt.expected_squared_errors([0.1], [1.0, 2.0], 0.5, [1.0]), ValueError, "initial_errors must have one entry per eigenvalue"),
+    (lambda: qt.expected_excess_loss([0.1], [1.0], -1.0, [1.0]), ValueError, "sigma"),
+    (lambda: qt.expected_excess_loss([0.1], [0.0], 0.5, [1.0]), ValueError, "eigenvalues must be > 0"),
+])
+def test_expected_squared_errors_reject_bad_input(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

@@ -9,11 +9,19 @@ Each function computes one thing the chapter plots, and is tested against an ind
 ``gradient_noise_theory`` its exact value, :math:`\operatorname{tr}\Sigma/B \cdot (n-B)/(n-1)`
 ``power_norms``         :math:`\|W^t\|_2` for t = 0..steps (vanishing and exploding products)
 ``least_squares_step``  one SGD step on a mini-batch of a least-squares problem (the chapter's exercise)
+``noisy_sgd``           seeded SGD runs on a noisy quadratic, all at once (= ``surfaces.run`` per seed)
+``iterate_averages``    Polyak–Ruppert averages or an EMA of a run's iterates
+``gradient_noise_scale`` McCandlish et al.'s :math:`B_{\rm simple}` and :math:`B_{\rm noise}`, exactly
+``best_step_gain``      the best step and the expected loss decrease per batch size, exactly
+``logistic_loss``, ``logistic_smoothness``, ``logistic_minimum``  a smooth non-quadratic loss, its L, its minimum
+``gradient_descent_path`` gradient descent with optional clipping (``optim.clip_grad_norm``)
 
 The stationary excess loss of constant-rate SGD with gradient noise, which the chapter compares
 with long noisy runs, is theory: :func:`course_lib.quadratic_theory.noise_floor`.
 """
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
@@ -27,6 +35,15 @@ __all__ = [
     "gradient_noise_theory",
     "power_norms",
     "least_squares_step",
+    "noisy_sgd",
+    "iterate_averages",
+    "NoiseScale",
+    "gradient_noise_scale",
+    "best_step_gain",
+    "logistic_loss",
+    "logistic_smoothness",
+    "logistic_minimum",
+    "gradient_descent_path",
 ]
 
 
@@ -79,14 +96,7 @@ def sgd_least_squares(surface, lr, x0, batches) -> np.ndarray:
     single = batches.ndim == 2
     runs = batches[None] if single else batches
     n_runs, steps, size = runs.shape
-    if callable(lr):
-        rates = np.asarray(lr(np.arange(steps)), dtype=np.float64).reshape(steps)
-        bad = ~np.isfinite(rates) | (rates < 0)
-        if np.any(bad):
-            raise ValueError(f"lr (a schedule) must return finite rates >= 0, got {rates[bad][0]:g} "
-                             f"at step {int(np.argmax(bad))}")
-    else:
-        rates = np.full(steps, _validate.real("lr", lr, low=0.0))
+    rates = _rates("lr", lr, steps)
     X, y = surface.X, surface.y
     W = np.tile(w, (n_runs, 1))
     losses = np.empty((n_runs, steps + 1))
@@ -188,3 +198,218 @@ def least_squares_step(w, X, y, batch, lr) -> np.ndarray:
     lr = _validate.real("lr", lr, low=0.0)
     Xb, yb = X[rows], y[rows]
     return w - lr * Xb.T @ (Xb @ w - yb) / rows.size
+
+
+# --------------------------------------------------------------------------------------------
+# Noisy quadratics: many seeded runs at once (Robbins-Monro and iterate averaging)
+# --------------------------------------------------------------------------------------------
+
+def noisy_sgd(surface, lr, x0, steps, seeds) -> _surfaces.Run:
+    r"""Plain SGD on ``surfaces.noisy(Quadratic)``, one run per seed, all at once.
+
+    .. math:: x_{k+1} = x_k - \alpha_k\bigl(H(x_k - c) + \sigma\xi_k\bigr)
+
+    Run s draws its noise exactly as ``surfaces.run(optim.sgd(lr), surface, x0, steps, rng=seeds[s])``
+    does (``default_rng(seed).standard_normal(d)`` per step), so each run is that run, computed for all
+    seeds in one vectorised loop. ``lr``: a float or a schedule. Returns a ``surfaces.Run`` with
+    ``params`` (S, steps + 1, d) and ``losses`` (S, steps + 1).
+    """
+    if not (isinstance(surface, _surfaces._Noisy) and isinstance(surface.surface, _surfaces.Quadratic)):
+        raise TypeError(f"surface must be surfaces.noisy(surfaces.Quadratic(...), sigma), got {type(surface).__name__}")
+    quadratic, sigma = surface.surface, surface.sigma
+    x = np.array(_surfaces._point("x0", x0, quadratic.dim), dtype=np.float64)
+    steps = _validate.integer("steps", steps, low=0)
+    seeds = [_validate.integer("seeds", s, low=0) for s in np.atleast_1d(seeds)]
+    rates = _rates("lr", lr, steps)
+    noise = np.stack([np.random.default_rng(s).standard_normal((steps, quadratic.dim)) for s in seeds], axis=1)
+    params = np.empty((steps + 1, len(seeds), quadratic.dim))
+    params[0] = x
+    for k in range(steps):
+        gradient = (params[k] - quadratic.center) @ quadratic.hessian + sigma * noise[k]   # H symmetric
+        params[k + 1] = params[k] - rates[k] * gradient
+    params = params.transpose(1, 0, 2)
+    return _surfaces.Run(params, quadratic._value(params))
+
+
+def iterate_averages(params, *, start=0, rho=None) -> np.ndarray:
+    r"""Averages of the iterates of a run: Polyak–Ruppert or an EMA (chapter section on averaging).
+
+    ``rho=None``: the running mean :math:`\bar x_k = \frac{1}{k - s + 1}\sum_{j=s}^{k} x_j` of the iterates
+    from ``start`` = s on (Polyak & Juditsky 1992; Ruppert 1988); otherwise the bias-corrected EWMA
+    :math:`\hat S_k` of :func:`course_lib.ewma.ewma` with decay ``rho`` (what ``train.WeightEMA`` keeps
+    for a network). ``params``: (..., steps + 1, d), time on the second-to-last axis. Returns the
+    averages for k = start..steps, shape (..., steps + 1 - start, d). Nothing changes the iterates:
+    the average is only read out.
+    """
+    from course_lib.ewma import ewma
+
+    params = _validate.array("params", params)
+    if params.ndim < 2:
+        raise ValueError(f"params must have shape (..., steps + 1, d), got shape {params.shape}")
+    start = _validate.integer("start", start, low=0, high=params.shape[-2] - 1)
+    tail = np.moveaxis(params[..., start:, :], -2, 0)          # time first, as ewma expects
+    if rho is None:
+        counts = np.arange(1, tail.shape[0] + 1).reshape((-1,) + (1,) * (tail.ndim - 1))
+        averaged = np.cumsum(tail, axis=0) / counts
+    else:
+        averaged = ewma(tail, rho, bias_correction=True)
+    return np.moveaxis(averaged, 0, -2)
+
+
+def _rates(name, lr, steps) -> np.ndarray:
+    if callable(lr):
+        rates = np.asarray(lr(np.arange(steps)), dtype=np.float64).reshape(steps)
+        bad = ~np.isfinite(rates) | (rates < 0)
+        if np.any(bad):
+            raise ValueError(f"{name} (a schedule) must return finite rates >= 0, got {rates[bad][0]:g} "
+                             f"at step {int(np.argmax(bad))}")
+        return rates
+    return np.full(steps, _validate.real(name, lr, low=0.0))
+
+
+# --------------------------------------------------------------------------------------------
+# The gradient noise scale and the critical batch size (McCandlish et al. 2018)
+# --------------------------------------------------------------------------------------------
+
+class NoiseScale(NamedTuple):
+    r"""The gradient noise scale at one point of a least-squares surface.
+
+    ``grad_sq`` :math:`|G|^2`; ``trace`` :math:`\operatorname{tr}\Sigma` (per-example covariance);
+    ``simple`` :math:`B_{\rm simple} = \operatorname{tr}\Sigma/|G|^2`; ``noise``
+    :math:`B_{\rm noise} = \operatorname{tr}(H\Sigma)/(G^\top H G)`, the critical batch size.
+    """
+    grad_sq: float
+    trace: float
+    simple: float
+    noise: float
+
+
+def _gradient_moments(surface, w):
+    per_example = _per_example_gradients(surface, w)
+    full = per_example.mean(axis=0)
+    centred = per_example - full
+    sigma = centred.T @ centred / surface.n                      # (d, d), the 1/n covariance
+    return full, sigma
+
+
+def gradient_noise_scale(surface, w) -> NoiseScale:
+    r"""McCandlish et al.'s noise scales at ``w`` (shape (d,)) of a least-squares surface, exactly.
+
+    With G the full gradient, :math:`\Sigma` the covariance of the per-example gradients and H the
+    Hessian :math:`X^\top X/n`:
+
+    .. math:: B_{\rm noise} = \frac{\operatorname{tr}(H\Sigma)}{G^\top H G}, \qquad
+              B_{\rm simple} = \frac{\operatorname{tr}\Sigma}{|G|^2}
+
+    (equal when H is a multiple of I). Batches much smaller than :math:`B_{\rm noise}` are noise
+    dominated, much larger ones waste examples (:func:`best_step_gain`).
+    """
+    surface = _least_squares(surface)
+    w = _surfaces._point("w", w, surface.dim)
+    G, sigma = _gradient_moments(surface, w)
+    H = surface.hessian
+    grad_sq, curvature = float(G @ G), float(G @ H @ G)
+    trace, weighted = float(np.trace(sigma)), float(np.sum(H * sigma))
+    if grad_sq == 0:
+        return NoiseScale(0.0, trace, np.inf, np.inf)
+    return NoiseScale(grad_sq, trace, trace / grad_sq, weighted / curvature)
+
+
+def best_step_gain(surface, w, batch_sizes):
+    r"""The best step for a mini-batch of each size and the expected loss decrease it buys, exactly.
+
+    One SGD step from ``w`` with a batch of B rows drawn without replacement,
+    :math:`\mathbb E f(w - \alpha g_B) = f(w) - \alpha|G|^2 + \tfrac{\alpha^2}{2}\bigl(G^\top H G
+    + \operatorname{tr}(H\Sigma)\,c_B\bigr)`, :math:`c_B = \frac{n - B}{B(n-1)}` (f is quadratic, so
+    this is exact). It is largest at
+
+    .. math:: \alpha^*(B) = \frac{|G|^2}{G^\top H G + \operatorname{tr}(H\Sigma)\,c_B}
+              = \frac{\alpha_{\max}}{1 + B_{\rm noise}\,B\,c_B}, \qquad
+              \Delta(B) = \tfrac12\alpha^*(B)\,|G|^2
+
+    (:math:`B\,c_B \approx 1` for B much smaller than n: McCandlish et al.'s
+    :math:`\alpha_{\max}/(1 + B_{\rm noise}/B)`). Returns ``(steps, gains)``, arrays shaped like ``batch_sizes``.
+    """
+    surface = _least_squares(surface)
+    w = _surfaces._point("w", w, surface.dim)
+    sizes = np.array([_validate.integer("batch_sizes", b, low=1, high=surface.n)
+                      for b in np.atleast_1d(batch_sizes)], dtype=np.float64)
+    G, sigma = _gradient_moments(surface, w)
+    H, n = surface.hessian, surface.n
+    c = (n - sizes) / (sizes * (n - 1))
+    steps = (G @ G) / (G @ H @ G + np.sum(H * sigma) * c)
+    gains = 0.5 * steps * (G @ G)
+    return steps.reshape(np.shape(batch_sizes)), gains.reshape(np.shape(batch_sizes))
+
+
+# --------------------------------------------------------------------------------------------
+# Beyond quadratics: L-smoothness and the descent lemma; gradient clipping
+# --------------------------------------------------------------------------------------------
+
+def logistic_loss(w, X, labels):
+    r"""The mean logistic loss and its gradient, labels :math:`s_i \in \{-1, +1\}`:
+
+    .. math:: f(w) = \frac1n\sum_i \log\bigl(1 + e^{-s_i x_i^\top w}\bigr), \qquad
+              \nabla f(w) = -\frac1n\sum_i s_i\,\sigma(-s_i x_i^\top w)\, x_i
+
+    Its Hessian :math:`\frac1n\sum_i \sigma(1-\sigma)\, x_i x_i^\top \preceq \frac14 X^\top X/n`: f is
+    L-smooth with :math:`L = \lambda_{\max}(X^\top X/n)/4` (:func:`logistic_smoothness`), but not a
+    quadratic. Shapes: w (d,), X (n, d), labels (n,). Returns ``(value, grad)``.
+    """
+    margins = labels * (X @ w)
+    value = float(np.mean(np.logaddexp(0.0, -margins)))
+    weights = 0.5 * (1.0 - np.tanh(0.5 * margins))               # sigma(-margin), without overflow
+    return value, -(X.T @ (labels * weights)) / len(labels)
+
+
+def logistic_minimum(X, labels, *, iterations=30) -> np.ndarray:
+    r"""The minimiser of :func:`logistic_loss` by Newton's method (exact to rounding; data not separable).
+
+    :math:`w \leftarrow w - \bigl(\tfrac1n\sum_i \sigma_i(1-\sigma_i)x_i x_i^\top\bigr)^{-1}\nabla f(w)`
+    from w = 0, ``iterations`` times. Returns w* of shape (d,).
+    """
+    X = _validate.array("X", X)
+    labels = _validate.array("labels", labels)
+    iterations = _validate.integer("iterations", iterations, low=1)
+    w = np.zeros(X.shape[1])
+    for _ in range(iterations):
+        _, g = logistic_loss(w, X, labels)
+        p = 0.5 * (1.0 - np.tanh(0.5 * labels * (X @ w)))
+        w = w - np.linalg.solve((X * (p * (1.0 - p))[:, None]).T @ X / len(X), g)
+    return w
+
+
+def logistic_smoothness(X) -> float:
+    r""":math:`L = \lambda_{\max}(X^\top X/n)/4`, a smoothness constant of :func:`logistic_loss`."""
+    X = _validate.array("X", X)
+    if X.ndim != 2:
+        raise ValueError(f"X must have shape (n, d), got shape {X.shape}")
+    return float(np.linalg.eigvalsh(X.T @ X / len(X))[-1] / 4.0)
+
+
+def gradient_descent_path(value_and_grad, x0, lr, steps, *, max_norm=None):
+    r"""Gradient descent :math:`x_{k+1} = x_k - \alpha\,\mathrm{clip}(\nabla f(x_k))` with ``optim.sgd``.
+
+    ``value_and_grad(x) -> (f(x), grad)``. ``max_norm``: clip each gradient to this 2-norm first
+    (``optim.clip_grad_norm``, torch's ``clip_grad_norm_``); None: no clipping. Returns
+    ``(values, grad_norms)``, both shape (steps + 1,): :math:`f(x_k)` and :math:`\|\nabla f(x_k)\|`
+    (before clipping). A run that overflows gives ``inf`` from then on.
+    """
+    from course_lib import optim
+
+    x = np.array(_validate.array("x0", x0), dtype=np.float64)
+    steps = _validate.integer("steps", steps, low=0)
+    opt = optim.sgd(lr=_validate.real("lr", lr, low=0.0))
+    state = opt.init(x)
+    values, norms = np.full(steps + 1, np.inf), np.full(steps + 1, np.inf)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(steps + 1):
+            value, g = value_and_grad(x)
+            if not (np.isfinite(value) and np.all(np.isfinite(g))):
+                break
+            values[k], norms[k] = value, float(np.linalg.norm(g))
+            if k < steps:
+                if max_norm is not None:
+                    g, _ = optim.clip_grad_norm(g, max_norm)
+                x, state = opt.step(x, g, state)
+    return values, norms
