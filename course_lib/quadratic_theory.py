@@ -190,7 +190,10 @@ def regime(step, momentum, eigenvalue) -> str:
     ``"diverges"`` outside :math:`0 < \alpha\lambda < 2(1+\beta)` (``"stuck"`` at :math:`\alpha\lambda = 0`);
     otherwise, with discriminant :math:`D = (1+\beta-\alpha\lambda)^2 - 4\beta`:
     ``"under-damped"`` for :math:`D < 0` (complex roots: ripples shrinking by :math:`\sqrt\beta`),
-    ``"critically damped"`` for :math:`D = 0` (to a relative 1e-9), and for :math:`D > 0`
+    for :math:`D = 0` (to a relative 1e-9) ``"critically damped"`` if the double root is
+    :math:`+\sqrt\beta` (:math:`\alpha\lambda \le 1`) and ``"sign-flipping double root"`` if it is
+    :math:`-\sqrt\beta` (:math:`\alpha\lambda > 1`, the border of the sign-flipping regime, where
+    Polyak's optimum puts the steepest direction), and for :math:`D > 0`
     ``"over-damped"`` if the dominant root is positive (monotone creep) or ``"sign-flipping"`` if it is
     negative (the sign flips every step, as gradient descent with :math:`\alpha\lambda > 1`).
     """
@@ -205,19 +208,24 @@ def regime(step, momentum, eigenvalue) -> str:
     trace = 1.0 + beta - product
     disc = trace * trace - 4.0 * beta
     if abs(disc) <= 1e-9 * max(1.0, trace * trace):
-        return "critically damped"
+        return "critically damped" if trace > 0 else "sign-flipping double root"
     if disc < 0:
         return "under-damped"
     return "over-damped" if trace > 0 else "sign-flipping"
 
 
 def critical_momentum(step, eigenvalue):
-    r"""The momentum :math:`\beta = (1 - \sqrt{\alpha\lambda})^2` at which the eigen-direction is
-    critically damped (double root, fastest non-oscillating decay) for :math:`0 < \alpha\lambda \le 1`.
-    Less momentum over-damps (slow creep), more under-damps (oscillation with :math:`|z| = \sqrt\beta`).
-    Broadcasts: arrays of steps give the curve that separates the regimes in the (step, momentum) plane."""
+    r"""The momentum :math:`\beta = (1 - \sqrt{\alpha\lambda})^2` at which the eigen-direction has a
+    double root (discriminant zero), for :math:`0 < \alpha\lambda < 4`.
+
+    For :math:`\alpha\lambda \le 1` the root is :math:`+\sqrt\beta = 1 - \sqrt{\alpha\lambda}`: critical
+    damping, the fastest non-oscillating decay; less momentum over-damps (slow creep), more
+    under-damps (oscillation with :math:`|z| = \sqrt\beta`). For :math:`1 < \alpha\lambda < 4` the same
+    formula, :math:`\beta = (\sqrt{\alpha\lambda} - 1)^2`, gives the root :math:`-\sqrt\beta`: less momentum
+    flips the sign every step, more under-damps. Broadcasts: arrays of steps give the curve that
+    separates the regimes in the (step, momentum) plane."""
     product = _validate.array("step", step) * _validate.array("eigenvalue", eigenvalue)
-    _reject("step * eigenvalue", product, (product <= 0) | (product > 1), "in (0, 1] for a critical momentum")
+    _reject("step * eigenvalue", product, (product <= 0) | (product >= 4), "in (0, 4) for a critical momentum")
     return _scalar_or_array((1.0 - np.sqrt(product)) ** 2)
 
 
@@ -245,7 +253,9 @@ def optimal_momentum(mu, L):
         \beta^* = \Bigl(\frac{\sqrt\kappa - 1}{\sqrt\kappa + 1}\Bigr)^2, \qquad
         \rho^* = \frac{\sqrt\kappa - 1}{\sqrt\kappa + 1}
 
-    Returns ``(step, momentum, rate)``. Both extreme directions are then critically damped.
+    Returns ``(step, momentum, rate)``. Both extreme directions then have a double root: the flattest
+    (:math:`\mu`) at :math:`+\sqrt\beta`, critically damped, the steepest (:math:`L`) at :math:`-\sqrt\beta`,
+    on the border of the sign flips (:func:`regime`: "sign-flipping double root").
     """
     mu, L = _mu_L(mu, L)
     kappa = L / mu

@@ -101,3 +101,89 @@ def test_eigen_trajectory_validates():
         me.eigen_trajectory(0.5, 0.5, 1.0, 10, x0=0.0)
     with pytest.raises(ValueError, match="momentum must be in \\[0, 1\\), got 1"):
         me.eigen_trajectory(0.5, 1.0, 1.0, 10)
+
+
+# --- the lower bound (Nesterov's worst-case quadratic) --------------------------------------------
+
+def test_worst_case_quadratic_has_its_spectrum_in_mu_L_and_a_geometric_minimiser():
+    bowl = me.worst_case_quadratic(0.01, 1.0, 100)
+    assert 0.01 < bowl.eigenvalues[0] and bowl.eigenvalues[-1] < 1.0
+    q = quadratic_theory.momentum_rate(100.0)
+    x_star = bowl.center
+    np.testing.assert_allclose(x_star[1:30] / x_star[:29], q, rtol=1e-8)   # far from the far end: q^i
+    np.testing.assert_allclose(bowl.grad(x_star), 0.0, atol=1e-12)
+
+
+def test_every_first_order_method_is_above_the_krylov_bound_and_the_heavy_ball_meets_it():
+    mu, L, dim, K = 0.01, 1.0, 100, 60
+    bowl = me.worst_case_quadratic(mu, L, dim)
+    bound = me.krylov_lower_bound(bowl, K)
+    np.testing.assert_allclose(bound[:41], quadratic_theory.momentum_rate(L / mu) ** np.arange(41), rtol=1e-6)
+    step, momentum, _ = quadratic_theory.optimal_momentum(mu, L)
+    start = np.zeros(dim)
+    runs = {
+        "gd": surfaces.run(optim.sgd(1.0), bowl, start, K).params,
+        "hb": surfaces.run(optim.sgd(step, momentum=momentum), bowl, start, K).params,
+        "nesterov": surfaces.run(optim.sgd(1.0, momentum=0.8, nesterov=True), bowl, start, K).params,
+        "cg": me.conjugate_gradient(bowl, start, K),
+    }
+    norm = np.linalg.norm(bowl.center)
+    for name, path in runs.items():
+        errors = np.linalg.norm(path - bowl.center, axis=1) / norm
+        assert np.all(errors >= bound * (1 - 1e-9)), name
+        for k in (3, 10, 30):  # the Krylov argument: x_k has (numerically) nothing beyond coordinate k
+            assert np.max(np.abs(path[k][k:])) < 1e-12 * np.max(np.abs(path[k])), (name, k)
+    hb_errors = np.linalg.norm(runs["hb"] - bowl.center, axis=1) / norm
+    np.testing.assert_allclose(hb_errors, bound, rtol=1e-9)
+    gd_errors = np.linalg.norm(runs["gd"] - bowl.center, axis=1) / norm
+    assert gd_errors[K] > 1e3 * bound[K]
+
+
+def test_conjugate_gradient_solves_a_d_dimensional_quadratic_in_d_steps():
+    bowl = surfaces.Quadratic(np.diag([1.0, 3.0, 10.0]), center=(1.0, -2.0, 0.5))
+    path = me.conjugate_gradient(bowl, (0.0, 0.0, 0.0), 5)
+    assert path.shape == (6, 3)
+    np.testing.assert_allclose(path[3], bowl.center, atol=1e-12)
+    np.testing.assert_allclose(path[5], bowl.center, atol=1e-12)
+
+
+def test_lower_bound_functions_validate():
+    with pytest.raises(ValueError, match="mu"):
+        me.worst_case_quadratic(2.0, 1.0, 10)
+    with pytest.raises(ValueError, match="dim"):
+        me.worst_case_quadratic(0.1, 1.0, 1)
+    with pytest.raises(ValueError, match="steps"):
+        me.krylov_lower_bound(me.worst_case_quadratic(0.1, 1.0, 10), 10)
+    with pytest.raises(TypeError, match="surface must be a surfaces.Quadratic"):
+        me.krylov_lower_bound(surfaces.rosenbrock(), 3)
+    with pytest.raises(TypeError, match="surface must be a surfaces.Quadratic"):
+        me.conjugate_gradient(surfaces.rosenbrock(), (0.0, 0.0), 3)
+
+
+# --- noise: equal effective steps -------------------------------------------------------------------
+
+def test_noisy_mean_losses_average_seeded_runs_and_reach_the_theoretical_floor():
+    bowl, sigma = surfaces.quadratic(10.0, angle=0.4), 0.3
+    opts = {"hb": optim.sgd(0.02, momentum=0.9), "sgd": optim.sgd(0.2)}
+    mean = me.noisy_mean_losses(opts, bowl, sigma, (2.0, -2.0), 1000, 8)
+    expected = np.mean([surfaces.run(opts["hb"], surfaces.noisy(bowl, sigma), (2.0, -2.0), 1000, rng=s).losses
+                        for s in range(8)], axis=0)
+    np.testing.assert_array_equal(mean["hb"], expected)
+    floors = {"hb": quadratic_theory.noise_floor(0.02, 0.9, bowl.eigenvalues, sigma),
+              "sgd": quadratic_theory.noise_floor(0.2, 0.0, bowl.eigenvalues, sigma)}
+    for name in opts:
+        assert mean[name][-500:].mean() == pytest.approx(floors[name], rel=0.25)
+    # the chapter's claim: at equal effective step, beta = 0.9 reaches the floor no sooner than SGD
+    hb, sgd = (me.steps_to_floor(mean[n], floors[n], 2.0) for n in ("hb", "sgd"))
+    assert 0 < sgd and abs(hb - sgd) <= 0.1 * sgd
+
+
+def test_steps_to_floor():
+    assert me.steps_to_floor([5.0, 3.0, 1.4, 1.0], 1.0, 1.5) == 2
+    assert me.steps_to_floor([5.0, 3.0], 1.0) == -1
+    with pytest.raises(ValueError, match="floor"):
+        me.steps_to_floor([1.0, 2.0], 0.0)
+    with pytest.raises(ValueError, match="factor"):
+        me.steps_to_floor([1.0, 2.0], 1.0, 0.5)
+    with pytest.raises(TypeError, match="optimizers"):
+        me.noisy_mean_losses([], surfaces.quadratic(), 0.1, (1.0, 1.0), 10, 2)

@@ -166,9 +166,9 @@ def test_maximum_acceleration_on_a_linear_slope(beta):
     (lambda: qt.noise_floor(0.1, 0.5, [1.0], -1.0), ValueError, "sigma must be in \\[0, inf\\], got -1"),
     (lambda: qt.noise_floor(0.1, 0.5, [], 1.0), ValueError, "eigenvalues must be a non-empty"),
     (lambda: qt.noise_floor(-0.1, 0.0, [1.0], 1.0), ValueError, "step must be in \\(0, inf\\], got -0.1"),
-    (lambda: qt.critical_momentum([0.5, 3.0], 1.0), ValueError, "step \\* eigenvalue must be in \\(0, 1\\] .* got 3"),
+    (lambda: qt.critical_momentum([0.5, 5.0], 1.0), ValueError, "step \\* eigenvalue must be in \\(0, 4\\) .* got 5"),
     (lambda: qt.fit_rate([[1.0, 0.5], [0.2, 0.1]]), ValueError, "errors must be a 1-D series, got shape \\(2, 2\\)"),
-    (lambda: qt.critical_momentum(3.0, 1.0), ValueError, "step \\* eigenvalue"),
+    (lambda: qt.critical_momentum(4.0, 1.0), ValueError, "step \\* eigenvalue"),
     (lambda: qt.optimal_momentum(2.0, 1.0), ValueError, "mu"),
     (lambda: qt.gd_rate(0.5), ValueError, "condition_number"),
     (lambda: qt.max_acceleration(1.0), ValueError, "momentum"),
@@ -201,6 +201,26 @@ def test_regime_agrees_with_the_critical_momentum_of_quadratic_theory():
     assert qt.regime(0.3, beta, 0.5) == "critically damped"
     assert qt.regime(0.3, beta + 0.01, 0.5) == "under-damped"
     assert qt.regime(0.3, beta - 0.01, 0.5) == "over-damped"
+
+
+def test_critical_momentum_beyond_one_over_lambda_is_the_double_root_minus_sqrt_beta():
+    """For alpha lambda > 1 the curve (sqrt(alpha lambda) - 1)^2 is the border of the sign flips."""
+    alpha, lam = 2.25, 1.0
+    beta = qt.critical_momentum(alpha, lam)
+    assert beta == pytest.approx(0.25)
+    assert np.roots([1.0, -(1 + beta - alpha * lam), beta]) == pytest.approx([-0.5, -0.5], abs=1e-6)
+    assert qt.regime(alpha, beta, lam) == "sign-flipping double root"
+    assert qt.regime(alpha, beta + 0.01, lam) == "under-damped"
+    assert qt.regime(alpha, beta - 0.01, lam) == "sign-flipping"
+
+
+def test_polyak_optimum_puts_mu_on_critical_damping_and_L_on_the_sign_flipping_double_root():
+    mu, L = 0.01, 1.0
+    step, momentum, rate = qt.optimal_momentum(mu, L)
+    assert qt.regime(step, momentum, mu) == "critically damped"
+    assert qt.regime(step, momentum, L) == "sign-flipping double root"
+    np.testing.assert_allclose(qt.critical_momentum(step, np.array([mu, L])), momentum, rtol=1e-12)
+    assert qt.spectral_radius(step, momentum, L) == pytest.approx(rate, rel=1e-6)
 
 
 # --- noise --------------------------------------------------------------------------------------

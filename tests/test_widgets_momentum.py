@@ -38,3 +38,12 @@ def test_rate_map_widget_probe_shows_theory_and_measurement():
     assert list(widget.marker.get_xdata()) == [1.0]
     widget.set(step=3.9, momentum=0.0)
     assert "diverges" in widget.ax_x.get_title()
+
+
+def test_rate_map_draws_both_double_root_branches_so_the_optimum_lies_on_the_steep_curve():
+    widget = RateMapWidget()
+    step, momentum, _ = quadratic_theory.optimal_momentum(RateMapWidget.MU, RateMapWidget.L)
+    curve = widget.critical_curves[RateMapWidget.L]
+    a, b = curve.get_xdata(), curve.get_ydata()
+    assert a.max() > step > 1.0 / RateMapWidget.L                  # the branch beyond alpha = 1/L is drawn
+    assert np.interp(step, a, b) == pytest.approx(momentum, abs=1e-3)

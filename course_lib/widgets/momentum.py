@@ -89,10 +89,14 @@ class RateMapWidget(FigureWidget):
         image = ax_map.imshow(rates, origin="lower", aspect="auto", extent=(0, 4, 0, 0.98), cmap=cmap,
                               norm=BoundaryNorm(levels, len(levels) - 1), interpolation="nearest")
         fig.colorbar(image, ax=ax_map, label="rate ρ (grey: diverges)", shrink=0.9, extend="max")
-        # the borders of the regimes, for both eigenvalues
+        # the borders of the regimes, for both eigenvalues: the double roots beta = (1 - sqrt(alpha lambda))^2,
+        # at +sqrt(beta) (critical damping) for alpha <= 1/lambda and at -sqrt(beta) (the border of the
+        # sign flips, where Polyak's optimum puts lambda = L) beyond, up to the top of the map
+        self.critical_curves = {}
         for lam, style in ((self.L, "-"), (self.MU, "--")):
-            a = np.linspace(1e-4, min(4.0, 1.0 / lam), 200)
-            ax_map.plot(a, quadratic_theory.critical_momentum(a, lam), style, color="white", linewidth=0.9)
+            a = np.linspace(1e-4, min(4.0, (1.0 + np.sqrt(momenta[-1])) ** 2 / lam), 400)
+            self.critical_curves[lam], = ax_map.plot(a, quadratic_theory.critical_momentum(a, lam), style,
+                                                     color="white", linewidth=0.9)
         ax_map.plot(quadratic_theory.stability_limit(momenta, self.L), momenta, ":", color="white", linewidth=1.2)
         ax_map.plot([best_step], [best_momentum], "*", color="white", markersize=11)
         ax_map.set(xlabel="step α", ylabel="momentum β", xlim=(0, 4), ylim=(0, 0.98),
