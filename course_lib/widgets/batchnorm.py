@@ -47,8 +47,10 @@ class BatchStatisticsWidget(FigureWidget):
         self.ax_hist.legend(loc="upper left", fontsize=7)
         t = np.arange(1, len(bn.batch_means) + 1)
         self.running, self.markers = {}, []
-        for ax, batch, population, what in ((self.ax_mean, bn.batch_means, bn.population_means, "mean"),
-                                            (self.ax_var, bn.batch_vars, bn.population_vars, "variance")):
+        # fixed legend places: loc="best" would depend on the animated lines, and the cached background must not
+        for ax, batch, population, what, corner in (
+                (self.ax_mean, bn.batch_means, bn.population_means, "mean", "lower right"),
+                (self.ax_var, bn.batch_vars, bn.population_vars, "variance", "upper right")):
             ax.plot(t, batch, ".", color=COLORS["data"], markersize=3, label=f"batch {what}s")
             ax.plot(t, population, color=COLORS["reference"], linewidth=1.0, label=f"training-set {what}")
             self.running[what] = self.animate(ax.plot(t, t * 0.0, color=BN_COLOR, label=f"running {what}")[0])
@@ -57,7 +59,7 @@ class BatchStatisticsWidget(FigureWidget):
             start = 0.0 if what == "mean" else 1.0
             pad = 0.1 * (max(high, start) - min(low, start))
             ax.set(xlabel="training step", ylim=(min(low, start) - pad, max(high, start) + pad))
-            ax.legend(loc="best", fontsize=7)
+            ax.legend(loc=corner, fontsize=7)
         self.ax_mean.set_ylabel(f"unit {bn.unit} of layer {bn.layer}, before batch norm")
         self.animate(self.ax_hist.title)
         self.animate(self.ax_mean.title)
