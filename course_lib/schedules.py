@@ -20,6 +20,9 @@ Robbins–Monro conditions (source 004)
 -------------------------------------
 SGD converges (under the usual assumptions) if :math:`\sum_t \alpha_t = \infty` (the steps can
 travel any distance) and :math:`\sum_t \alpha_t^2 < \infty` (the accumulated noise stays finite).
+The conditions are sufficient, not necessary: on a strongly convex problem any rate with
+:math:`\alpha_t \to 0` and :math:`\sum_t\alpha_t = \infty` (e.g. :func:`inverse_sqrt`) converges in
+expectation, its error tracking :math:`\alpha_t` (:func:`course_lib.quadratic_theory.expected_excess_loss`).
 Of the schedules here only :func:`inverse_time` meets both. A constant rate, step decay at
 milestones, :func:`linear_to_floor` and :func:`inverse_sqrt` (:math:`\sum 1/t` diverges) break the
 second; exponential decay, decay every k steps, and cosine or linear decay to zero break the

@@ -401,15 +401,17 @@ def gradient_descent_path(value_and_grad, x0, lr, steps, *, max_norm=None):
     steps = _validate.integer("steps", steps, low=0)
     opt = optim.sgd(lr=_validate.real("lr", lr, low=0.0))
     state = opt.init(x)
+    step = getattr(opt, "_raw_step", opt.step)                     # the unchecked step, as surfaces.run uses
     values, norms = np.full(steps + 1, np.inf), np.full(steps + 1, np.inf)
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(steps + 1):
             value, g = value_and_grad(x)
-            if not (np.isfinite(value) and np.all(np.isfinite(g))):
+            norm = float(np.sqrt(np.dot(g, g)))
+            if not (np.isfinite(value) and np.isfinite(norm)):
                 break
-            values[k], norms[k] = value, float(np.linalg.norm(g))
+            values[k], norms[k] = value, norm
             if k < steps:
                 if max_norm is not None:
                     g, _ = optim.clip_grad_norm(g, max_norm)
-                x, state = opt.step(x, g, state)
+                x, state = step(x, g, state)
     return values, norms
