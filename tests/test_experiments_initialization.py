@@ -162,3 +162,17 @@ def test_update_ratio_run_records_the_optimizer_steps():
     assert set(ratios) == {"0.weight", "2.weight"} and ratios["0.weight"].shape == (3,)
     assert not np.allclose(model.params["0.weight"], start)
     assert np.all((ratios["0.weight"] > 0) & (ratios["0.weight"] < 1))
+
+
+def test_update_ratio_of_a_full_batch_sgd_step_is_lr_times_gradient_over_weight():
+    from course_lib import optim
+    split = _digits()
+    model = nn.mlp([64, 16, 10], rng=0)
+    w0 = model.params["0.weight"].copy()
+    loss = nn.CrossEntropyLoss()
+    loss.forward(model.forward(split.x_train, "train"), split.y_train)
+    model.backward(loss.backward())
+    g0 = model.grads["0.weight"].copy()
+    ratios = ie.update_ratio_run(model, split, optim.sgd(0.1), steps=2, batch_size=len(split.x_train))
+    assert ratios["0.weight"][0] == pytest.approx(0.1 * np.linalg.norm(g0) / np.linalg.norm(w0), rel=1e-9)
+    assert ratios["0.weight"].shape == (2,)

@@ -15,7 +15,7 @@ Public names
 ------------
 ``SCALES``, ``DepthRun``, ``deep_network``, ``depth_experiment``, ``signal_map``, ``preprocess``,
 ``one_hot``, ``preprocessing_table``, ``cloud``, ``preprocessing_path``, ``symmetry_run``,
-``train_deep``, ``deep_linear``, ``linear_learning_times``, ``update_ratio_run``.
+``train_deep``, ``deep_linear``, ``linear_learning_times``, ``UpdateRatios``, ``update_ratio_run``.
 """
 from __future__ import annotations
 
@@ -45,6 +45,7 @@ __all__ = [
     "train_deep",
     "deep_linear",
     "linear_learning_times",
+    "UpdateRatios",
     "update_ratio_run",
 ]
 
@@ -471,26 +472,28 @@ def linear_learning_times(split, depths, inits=("lecun_normal", "orthogonal"), *
     return out
 
 
-@_one_thread
+class UpdateRatios:
+    r"""A :func:`course_lib.train.train` hook recording :func:`course_lib.diagnostics.update_ratios`
+    (:math:`\|\Delta\theta\|/\|\theta\|`, with :math:`\theta` before the step) of every parameter at
+    every step: ``rows`` is a list of dicts name -> ratio."""
+
+    def __init__(self):
+        self.rows = []
+
+    def on_step(self, info):
+        updates = info.updates
+        before = {name: value - updates[name] for name, value in info.params.items()}
+        self.rows.append(diagnostics.update_ratios(before, updates))
+
+
 def update_ratio_run(model, split, optimizer, *, steps: int = 100, batch_size: int = 64, rng=0) -> dict:
-    r"""Mini-batch training of ``model`` for ``steps`` steps, recording
-    :func:`course_lib.diagnostics.update_ratios` of every weight matrix at every step.
-    Returns ``{name: array (steps,)}`` for the ``*.weight`` parameters. The model is trained in place.
-    """
-    generator = _validate.rng("rng", rng)
-    loss = nn.CrossEntropyLoss()
-    params = model.params
-    state = optimizer.init(params)
-    ratios = {name: [] for name in params if name.endswith("weight")}
-    n = split.x_train.shape[0]
-    for _ in range(steps):
-        idx = generator.choice(n, batch_size, replace=False)
-        loss.forward(model.forward(split.x_train[idx], "train"), split.y_train[idx])
-        model.backward(loss.backward())
-        updates, state = optimizer.update(model.grads, state, params)
-        r = diagnostics.update_ratios(params, updates)
-        for name in ratios:
-            ratios[name].append(r[name])
-        params = {name: params[name] + updates[name] for name in params}
-        model.params = params
-    return {name: np.array(values) for name, values in ratios.items()}
+    r"""Train ``model`` (in place) on ``split``'s training set with :func:`course_lib.train.train` for
+    the whole epochs that cover ``steps`` steps, recording the :class:`UpdateRatios`; returns
+    ``{name: array (steps,)}`` for the ``*.weight`` parameters, over the first ``steps`` steps."""
+    steps = _validate.integer("steps", steps, low=1)
+    per_epoch = math.ceil(len(split.x_train) / batch_size)
+    hook = UpdateRatios()
+    train.train(model, optimizer, (split.x_train, split.y_train), math.ceil(steps / per_epoch), batch_size,
+                rng=rng, hooks=[hook])
+    names = [name for name in model.params if name.endswith("weight")]
+    return {name: np.array([row[name] for row in hook.rows[:steps]]) for name in names}
