@@ -62,14 +62,16 @@ def ewma_update(average, value, rho):
     if not (type(rho) is float and 0.0 <= rho < 1.0):  # the common case needs no further checks
         rho = _rho(rho)
     if type(average) is np.ndarray and type(value) is np.ndarray and average.dtype == value.dtype \
-            and average.dtype.kind == "f":
-        dtype = average.dtype  # the optimizers' case: two arrays of one dtype, no promotion to work out
+            and average.dtype.kind == "f" and average.shape == value.shape:
+        # the optimizers' and batch norm's case: two arrays of one shape and dtype, nothing to work out
+        dtype, shape = average.dtype, average.shape
     else:
         dtype = _common_float_dtype(average, value)
+        shape = np.broadcast_shapes(np.shape(average), np.shape(value))
     if dtype.kind != "f":
         raise TypeError(f"average and value must be real numbers or arrays of them, got "
                         f"{type(average).__name__} and {type(value).__name__} (dtype {dtype})")
-    new = np.empty(np.broadcast_shapes(np.shape(average), np.shape(value)), dtype)  # always an array, even 0-d
+    new = np.empty(shape, dtype)  # always an array, even 0-d
     np.multiply(rho, average, out=new)                         # rho S ...
     new += np.multiply(1.0 - rho, value, dtype=dtype)          # ... + (1 - rho) y, added in place
     return new
