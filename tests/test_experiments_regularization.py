@@ -150,3 +150,9 @@ def test_err_004_the_last_weights_are_not_the_best(digits):
     result = rx.meta_algorithm_on_curve(np.r_[np.inf, curves["val_loss"]], n=1, patience=3)
     assert result.steps - result.best_step == 3
     assert curves["val_loss"][result.steps - 1] > result.best_error
+
+
+def test_noise_injection_on_the_three_places(digits):
+    res = rx.noise_injection(digits, std=1.0, n_train=100, epochs=10, seeds=(0,))
+    assert set(res) == {"none", "inputs", "hidden units", "weights"}
+    assert res["weights"][0] < res["none"][0] - 0.2       # weight noise as large as the weights ruins the fit

@@ -354,6 +354,31 @@ def label_smoothing(split, smoothings=(0.0, 0.1, 0.3), rng=0) -> dict:
     return out
 
 
+@_one_thread
+def noise_injection(split, std: float = 0.1, *, n_train=300, hidden=128, epochs=40, seeds=(0, 1), lr=3e-3) -> dict:
+    """Source 004's three places for noise, each with Gaussian noise of standard deviation ``std``
+    during training only: on the inputs (``augment=gaussian_noise``), on the hidden units (a
+    ``regularization.GaussianNoise`` layer after the ReLU) and on the weights (``weight_noise``).
+    A 64-``hidden``-10 network on ``n_train`` digits. Returns ``{place: (mean, std) test accuracy}``."""
+    base = subset(split, n_train)._replace(x_val=None, y_val=None)
+    places = {"none": {}, "inputs": {"augment": lambda x, rng: regularization.gaussian_noise(x, std, rng)},
+              "hidden units": {"hidden_noise": True}, "weights": {"weight_noise": std}}
+    out = {}
+    for name, cfg in places.items():
+        accs = []
+        for seed in seeds:
+            model_rng, noise_rng, train_rng = np.random.default_rng(seed).spawn(3)
+            layers_ = [nn.Linear(64, hidden, rng=model_rng), nn.ReLU()]
+            if cfg.get("hidden_noise"):
+                layers_.append(regularization.GaussianNoise(std, rng=noise_rng))
+            model = nn.Sequential(*layers_, nn.Linear(hidden, 10, rng=model_rng.spawn(1)[0]))
+            kwargs = {k: v for k, v in cfg.items() if k != "hidden_noise"}
+            train.train(model, optim.adam(lr), base, epochs, 64, rng=train_rng, **kwargs)
+            accs.append(test_accuracy(model, split))
+        out[name] = (float(np.mean(accs)), float(np.std(accs)))
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # Early stopping
 # ---------------------------------------------------------------------------------------------
