@@ -366,7 +366,7 @@ def logistic_minimum(X, labels, *, iterations=30) -> np.ndarray:
     r"""The minimiser of :func:`logistic_loss` by Newton's method (exact to rounding; data not separable).
 
     :math:`w \leftarrow w - \bigl(\tfrac1n\sum_i \sigma_i(1-\sigma_i)x_i x_i^\top\bigr)^{-1}\nabla f(w)`
-    from w = 0, ``iterations`` times. Returns w* of shape (d,).
+    from w = 0, ``iterations`` times. Returns :math:`w^*`, shape (d,).
     """
     X = _validate.array("X", X)
     labels = _validate.array("labels", labels)
