@@ -92,8 +92,9 @@ class GhostBatchNorm1d(nn.BatchNorm1d):
     r"""Batch norm with statistics from "ghost" batches of ``virtual_batch_size`` examples.
 
     In training mode the batch is cut into consecutive chunks of ``virtual_batch_size`` rows (a last
-    chunk of a single row joins the previous one), each normalized with its own mean and variance,
-    and the running averages are updated once per chunk (Hoffer, Hubara and Soudry 2017). In
+    chunk of a single row joins the previous one), each normalized with its own mean and variance:
+    the ghost batches of Hoffer, Hubara and Soudry (2017). Here the running averages are updated once
+    per chunk (implementations differ on this). In
     evaluation mode it is an ordinary :class:`~course_lib.nn.BatchNorm1d`. A large batch then keeps
     the noise of small-batch statistics while the gradient is averaged over the whole batch. The
     backward pass is :func:`~course_lib.layers.batchnorm_backward` on each chunk, with the
@@ -187,9 +188,10 @@ def calibrate_batchnorm(model: nn.Sequential, x) -> nn.Sequential:
     Layer by layer, in order, ``x`` is passed through the copy in evaluation mode; at each batch-norm
     layer the running mean and variance are replaced by the mean and the (biased, population)
     variance of that layer's input over all of ``x``, before going on, so later layers see the
-    calibrated earlier ones. This is the "population statistics" of Ioffe and Szegedy's
-    inference step, computed after training instead of estimated by the EWMA during it. The model
-    itself is not modified.
+    calibrated earlier ones. These are the population statistics of Ioffe and Szegedy's inference
+    step, computed after training instead of estimated by the EWMA during it (their Algorithm 2
+    averages mini-batch statistics, the variance with the factor m/(m-1); over the whole set at once
+    the plain variance is the population one). The model itself is not modified.
     """
     if not isinstance(model, nn.Sequential):
         raise TypeError(f"model must be a course_lib.nn.Sequential, got {type(model).__name__}")
