@@ -387,7 +387,7 @@ def preprocessing_path(x, y, method: str, *, steps: int = 300, tol: float = 1e-6
 # --------------------------------------------------------------------------------------------
 
 @_one_thread
-def symmetry_run(noise: float, *, value: float = 0.5, hidden: int = 5, steps: int = 300, lr: float = 0.5,
+def symmetry_run(noise: float, *, value: float = 0.5, hidden: int = 5, steps: int = 200, lr: float = 0.5,
                  rng=0) -> np.ndarray:
     r"""A 2-``hidden``-2 tanh network on the two moons, every weight started at ``value`` plus
     ``noise`` times a standard normal draw (biases at 0), trained by full-batch gradient descent
@@ -423,7 +423,7 @@ def symmetry_run(noise: float, *, value: float = 0.5, hidden: int = 5, steps: in
 # Training consequences
 # --------------------------------------------------------------------------------------------
 
-def train_deep(split, inits: dict, *, depth: int = 30, width: int = 64, epochs: int = 10,
+def train_deep(split, inits: dict, *, depth: int = 30, width: int = 64, epochs: int = 8,
                batch_size: int = 32, lr: float = 0.002, momentum: float = 0.9, rng=0) -> dict:
     r"""A deep ReLU MLP (``depth`` hidden layers of ``width`` units) on ``split`` (standardize the
     inputs first) from each initialization in ``inits`` (name -> ``init`` argument of

@@ -192,7 +192,7 @@ class SymmetryWidget(FigureWidget):
     size, trained by full-batch gradient descent. Left: each hidden unit's two input weights over
     training (one colour per unit); right: their spread across the units (largest minus smallest)."""
 
-    NOISE = (0.0, 1e-6, 1e-4, 1e-2, 0.1, 0.5)
+    NOISE = (0.0, 1e-6, 1e-2, 0.1, 0.5)
     STEPS = 200
 
     def __init__(self, noise: float = 0.0):
