@@ -8,15 +8,23 @@ the Chrome DevTools Protocol to 9 Mbit/s down, 60 ms latency. Recorded per page:
 - ``usable_s``: MathJax has typeset the page (the math is readable) and the load event passed;
 - ``bytes``/``requests``: what the page loaded (before any widget is touched).
 
+The site is served as static hosts (GitHub Pages, nginx) serve it: text files (HTML, scripts,
+styles, the search index, the widgets' states) gzip-compressed, images and fonts as they are.
+
 Run: ``.venv/bin/python benchmarks/site_speed.py [_build/html]`` (after ``make book``); the
 browser tests (tests/test_site_speed.py) run it on the site they build and write
 ``_build/benchmarks/site_speed.json``.
 """
 from __future__ import annotations
 
-import json
+import contextlib
+import functools
+import gzip
+import http.server
+import io
 import statistics
 import sys
+import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,6 +34,49 @@ DOWN_MBIT = 9.0
 LATENCY_MS = 60
 THROTTLE = {"offline": False, "latency": LATENCY_MS, "downloadThroughput": DOWN_MBIT * 1e6 / 8,
             "uploadThroughput": DOWN_MBIT * 1e6 / 8}
+
+COMPRESSED = (".html", ".js", ".css", ".json", ".svg", ".txt", ".map")
+
+
+@functools.lru_cache(maxsize=None)
+def _gzip(path: str) -> bytes:
+    return gzip.compress(Path(path).read_bytes(), compresslevel=6)
+
+
+class GzipHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files, text ones gzip-compressed when the browser accepts it."""
+
+    def log_message(self, *args):
+        pass
+
+    def send_head(self):
+        path = self.translate_path(self.path)
+        if (not path.endswith(COMPRESSED) or not Path(path).is_file()
+                or "gzip" not in self.headers.get("Accept-Encoding", "")):
+            return super().send_head()
+        body = _gzip(path)
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(path))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        return io.BytesIO(body)
+
+
+@contextlib.contextmanager
+def serve_compressed(directory: Path):
+    """Serve ``directory`` on a free localhost port, as a static host would; yields the URL."""
+    handler = functools.partial(GzipHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
 
 TIMES = """async () => {
   if (document.readyState !== 'complete') await new Promise(r => addEventListener('load', r, {once: true}));
@@ -76,7 +127,8 @@ def measure_site(browser, site_url: str, docnames) -> dict:
     summary = {key: {"median": round(statistics.median(p[key] for p in pages.values()), 2),
                      "max": round(max(p[key] for p in pages.values()), 2)}
                for key in ("first_paint_s", "load_s", "usable_s", "bytes")}
-    return {"line": f"{DOWN_MBIT:g} Mbit/s, {LATENCY_MS} ms latency (CDP)", "pages": pages, "summary": summary}
+    return {"line": f"{DOWN_MBIT:g} Mbit/s, {LATENCY_MS} ms latency (CDP), text gzip-compressed",
+            "pages": pages, "summary": summary}
 
 
 def report(result: dict) -> str:
@@ -90,11 +142,11 @@ def report(result: dict) -> str:
 
 def main(argv=None) -> None:
     from playwright.sync_api import sync_playwright
-    from site_fixtures import CHROMIUM, CHROMIUM_ARGS, serve, toc_docnames
+    from site_fixtures import CHROMIUM, CHROMIUM_ARGS, toc_docnames
 
     argv = sys.argv[1:] if argv is None else argv
     site = Path(argv[0]) if argv else ROOT / "_build" / "html"
-    with serve(site) as url, sync_playwright() as playwright:
+    with serve_compressed(site) as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             result = measure_site(browser, url, toc_docnames())

@@ -117,6 +117,31 @@ INTERACTION_NOTES = """() => Array.from(document.querySelectorAll('.admonition')
                && /download/i.test(a.textContent) && a.getBoundingClientRect().height > 0).length"""
 
 HORIZONTAL_OVERFLOW = """() => document.documentElement.scrollWidth - window.innerWidth"""
+
+# Tables keep readable columns (none squeezed to a letter or two); code is never cut off at the
+# edge of its box; a display equation wider than the column scrolls in its own box.
+FIT_PROBLEMS = """() => {
+  const problems = [];
+  const seen = (el) => { const box = el.getBoundingClientRect(); return box.width > 0 && box.height > 0; };
+  document.querySelectorAll('main table td, main table th').forEach(cell => {
+    const text = cell.textContent.trim();
+    const width = cell.getBoundingClientRect().width;
+    if (seen(cell) && text.length > 3 && width < 40) {
+      problems.push(`a table column squeezed to ${Math.round(width)} px: "${text.slice(0, 30)}"`);
+    }
+  });
+  document.querySelectorAll('main pre').forEach(pre => {
+    if (seen(pre) && pre.scrollWidth > pre.clientWidth + 1) {
+      problems.push(`a code block cut off by ${pre.scrollWidth - pre.clientWidth} px: ${pre.textContent.trim().slice(0, 40)}`);
+    }
+  });
+  document.querySelectorAll('mjx-container[display="true"]').forEach(eq => {
+    if (seen(eq) && eq.scrollWidth > eq.clientWidth + 1 && !['auto', 'scroll'].includes(getComputedStyle(eq).overflowX)) {
+      problems.push('a display equation cut off: ' + (eq.getAttribute('aria-label') || '').slice(0, 40));
+    }
+  });
+  return problems;
+}"""
 # Screenshots show a page's first 16384 px (Chromium's largest texture): the API reference
 # alone is 80 000 px tall. The checks above cover the whole page.
 SCREENSHOT_MAX_HEIGHT = 16384
@@ -178,7 +203,7 @@ def reader_problems(page) -> list[str]:
     """What a reader would see broken: math, figures, widgets and their controls."""
     widgets = page.evaluate(WIDGET_PROBLEMS)
     return (page.evaluate(MATH_PROBLEMS) + page.evaluate(BROKEN_IMAGES) + widgets["problems"]
-            + page.evaluate(WIDGET_LAYOUT_PROBLEMS))
+            + page.evaluate(WIDGET_LAYOUT_PROBLEMS) + page.evaluate(FIT_PROBLEMS))
 
 
 def solution_problems(page) -> list[str]:
@@ -384,6 +409,24 @@ def search_problems(browser, search_url: str, local_prefix: str, site_dir: Path,
 def test_search_finds_each_chapter(chromium, site_url, built_site):
     problems = search_problems(chromium, site_url + "search.html", site_url, built_site, DOCNAMES[1:])
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.browser
+def test_search_ranks_chapters_before_the_reference(chromium, site_url):
+    """Searching a chapter's subject lists the chapter first, the course_lib entries after it."""
+    with visit(chromium, f"{site_url}search.html?q=momentum", site_url) as search:
+        search.page.wait_for_function(
+            "() => /Search finished/.test(document.querySelector('#search-results')?.textContent || '')",
+            timeout=15000)
+        found = search.page.evaluate(
+            "() => Array.from(document.querySelectorAll('#search-results ul.search a'), a => a.href)")
+        search.wait_for_requests()
+        problems = search.problems()
+    pages = [href.split("#")[0].rsplit("/", 1)[-1] for href in found]
+    assert pages and pages[0] == "momentum.html", f"searching 'momentum' lists first {found[:3]}"
+    first_reference = next((i for i, p in enumerate(pages) if p == "api.html"), len(pages))
+    assert all(p == "api.html" for p in pages[first_reference:]), f"reference entries mixed with pages: {pages}"
+    assert not problems, problems
 
 
 @pytest.mark.browser

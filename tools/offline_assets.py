@@ -26,6 +26,16 @@ It also decides the launch buttons: Jupyter Book fills in its own repository
 Colab buttons of ``launch_buttons`` are switched off unless ``repository.url`` names
 this book's repository.
 
+The rest of what a reader meets:
+
+- widgets: on a page whose widgets are all ``FigureWidget``s, the book's own small script
+  (``book/_static/book-widgets.js``, states drawn by ``tools/widget_states.py``) replaces the
+  widget manager; elsewhere the manager's scripts are deferred;
+- icons: the dozen the pages use, as CSS (``tools/site_icons.py``), instead of the theme's
+  1.5 MB ``fontawesome.js``; the sidebar buttons a reader sees work (``book-nav.js``);
+- figures get their caption as alternative text and load lazily; nbgrader's solution markers
+  are cut from the site's code; search ranks the pages before the reference's entries.
+
 Registered in ``_config.yml`` under ``sphinx.local_extensions``.
 """
 
@@ -296,6 +306,21 @@ def figure_alt_texts(app, pagename, templatename, context, doctree):
     context["body"] = re.sub(r'<img (alt="[^"]*" src="[^"]*_images/)', r'<img loading="lazy" \1', body)
 
 
+# pydata-sphinx-theme loads Sphinx's search (and its 180 kB index) on every page for the search
+# dialog, in the head without `defer`: the text waited for it.
+SEARCH_SCRIPTS = re.compile(r'<script src="([^"]*(?:searchtools|language_data|searchindex)\.js)"></script>')
+
+
+def defer_search_scripts(outdir):
+    for page in Path(outdir).rglob("*.html"):
+        if page.name == "search.html":
+            continue
+        text = page.read_text(encoding="utf-8")
+        deferred = SEARCH_SCRIPTS.sub(r'<script defer src="\1"></script>', text)
+        if deferred != text:
+            page.write_text(deferred, encoding="utf-8")
+
+
 def check_assets(app):
     """Fail early, before reading any page, when ``npm ci`` has not been run."""
     vendored_files()
@@ -317,6 +342,7 @@ def copy_assets(app, exception):
     for path in STATIC.iterdir():
         shutil.copyfile(path, Path(app.outdir) / "_static" / path.name)
     site_icons.replace_fontawesome(Path(app.outdir))
+    defer_search_scripts(app.outdir)
 
 
 # Long identifiers (course_lib.regularization.EarlyStoppingResult, tests/test_x.py::test_y)
@@ -335,6 +361,13 @@ table span.pre, table.indextable td, table.indextable td a { overflow-wrap: brea
 div.highlight pre { white-space: pre-wrap; overflow-wrap: anywhere; }
 mjx-container[display="true"] { display: block; max-width: 100%; overflow-x: auto; overflow-y: hidden; }
 #pst-header { display: none; }  /* pydata's header band: sphinx-book-theme's article header has every button */
+/* The reference's hundreds of entries: the browser lays out only those near the screen. */
+.bd-article section > dl.py { content-visibility: auto; contain-intrinsic-size: auto 400px; }
+/* On a phone a figure keeps its drawn size (its labels stay legible) and scrolls in its box. */
+@media (max-width: 576px) {
+  .cell_output, figure { overflow-x: auto; }
+  .cell_output > img, figure img { max-width: none; }
+}
 """
 
 # Opened from files, the browser may not fetch the pages that Sphinx's search shows as

@@ -53,7 +53,9 @@ def icons_css(paths: dict) -> str:
              ".fa-solid, .fas, .fa-regular, .far { display: inline-block; height: 1em; width: 1em;"
              " vertical-align: -0.125em; background-color: currentColor;"
              " -webkit-mask: var(--book-icon) center / contain no-repeat; mask: var(--book-icon) center / contain no-repeat; }",
-             ".fa-lg { font-size: 1.25em; vertical-align: -0.2em; }"]
+             ".fa-lg { font-size: 1.25em; vertical-align: -0.2em; }",
+             # the theme's CSS would also draw each icon as a glyph of the 156 kB icon font
+             ".fa-solid::before, .fas::before, .fa-regular::before, .far::before { content: none !important; }"]
     for name, (width, height, path) in sorted(paths.items()):
         svg = f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}"><path d="{path}"/></svg>'
         uri = "data:image/svg+xml," + urllib.parse.quote(svg, safe=" =:/\"<>")

@@ -12,12 +12,15 @@ controls (their labels, ranges and readouts) and chooses the *grid* of settings 
 
 It then finds the widget's class in ``course_lib.widgets`` (same controls; its rendering of the
 saved values must equal the saved figure), drives it with ``set(...)`` over the grid, and
-writes one script per widget with each state's figure as a lossless WebP (exactly the
-widget's pixels). The page loads that script on the reader's first touch (a ``<script>``, so
-it works from ``file://`` too) and swaps figures as controls move: ``book/_static/book-widgets.js``.
+writes one script per widget: for each drop-down/check-box setting a *base* figure, and for
+each state the pixels that differ from its base (both lossless WebP, so base + difference is
+exactly the widget's figure; the moving curves are a few percent of the pixels, which makes the
+states about three times smaller than whole figures). The page loads that script on the
+reader's first touch (a ``<script>``, so it works from ``file://`` too) and draws the states on
+a canvas as controls move: ``book/_static/book-widgets.js``.
 
 The states are cached in ``_build/.widget-states`` under a hash of ``course_lib``'s source,
-this file and the widget's saved state, so an unchanged book rebuilds in seconds.
+``FORMAT`` and the widget's saved state, so an unchanged book rebuilds in seconds.
 """
 from __future__ import annotations
 
@@ -41,6 +44,7 @@ MAX_STATES = 160          # figures per widget: 1-2 MB, loaded on the first touc
 SLIDERS = {"FloatSliderModel", "IntSliderModel", "FloatLogSliderModel"}
 OPTIONS = {"DropdownModel", "SelectionSliderModel", "ToggleButtonsModel", "RadioButtonsModel"}
 CHECKBOX = {"CheckboxModel", "ToggleButtonModel"}
+FORMAT = 2  # of the states scripts: change it with the drawing or encoding code below
 WEBP = {"format": "webp", "lossless": True, "quality": 60, "method": 1}  # fast, within 2 % of the smallest
 
 
@@ -336,8 +340,8 @@ def states_script(name: str, class_path: str, spec: WidgetSpec, bases: list, sta
 
 
 def source_hash() -> str:
-    """Changes whenever course_lib or this file changes (then every cached figure is redrawn)."""
-    digest = hashlib.sha256(Path(__file__).read_bytes())
+    """Changes whenever course_lib or FORMAT changes (then every cached figure is redrawn)."""
+    digest = hashlib.sha256(f"{FORMAT}{WEBP}".encode())
     for path in sorted((ROOT / "course_lib").rglob("*.py")):
         digest.update(path.relative_to(ROOT).as_posix().encode() + path.read_bytes())
     return digest.hexdigest()[:20]
@@ -373,6 +377,10 @@ def precompute(jobs: list, workers: int = 2) -> dict:
         with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=get_context("spawn")) as pool:
             for name, error, cached in pool.map(_job, todo):
                 results[name] = (None, error) if error else (Path(cached), None)
+    for name, (kept, _) in results.items():  # older figures of the same widget go
+        for old in CACHE.glob(f"{name}-*.js"):
+            if old != kept:
+                old.unlink()
     return results
 
 
@@ -393,7 +401,7 @@ def widget_html(spec: WidgetSpec, name: str, states_url: str, image_url: str, si
                  f'data-states="{escape(states_url)}"><div class="book-widget-controls">')
     for k, c in enumerate(spec.controls):
         ident = f"{name}-c{k}"
-        width = f' style="width: {escape(c.width)}"' if c.width else ""
+        width = f' style="min-width: min({escape(c.width)}, 100%)"' if c.width else ""  # longer labels widen it
         attrs = (f'class="widget-inline-hbox book-control" data-kind="{c.kind}" '
                  f"data-grid='{json.dumps(c.grid)}'")
         label = escape(c.description)
@@ -415,7 +423,7 @@ def widget_html(spec: WidgetSpec, name: str, states_url: str, image_url: str, si
                          f'<output for="{ident}">{escape(c.labels[c.default])}</output></div>')
     alt = "Figure of the widget for " + ", ".join(
         f"{c.description} {c.labels[c.default]}" for c in spec.controls if c.kind != "checkbox")
-    parts.append(f'</div><div class="book-widget-figure"><img src="{escape(image_url)}" '
+    parts.append(f'</div><div class="book-widget-figure"><img loading="lazy" src="{escape(image_url)}" '
                  f'width="{size[0]}" height="{size[1]}" alt="{escape(alt)}">'
                  f'<span class="book-widget-status" role="status" hidden></span></div></div>')
     return "".join(parts)
