@@ -56,8 +56,7 @@ class RegularizationPathWidget(FigureWidget):
             self.lines[name].set_ydata(self.path[penalty][name])
         self.marker.set_xdata([alpha, alpha])
         zeros = int(np.sum(w == 0))
-        self.ax_w.set_title(f"{penalty}, α = {alpha:.3g}: {zeros} of {len(w)} weights exactly 0, "
-                            f"test J = {self.path[penalty]['test'][i]:.4f}")
+        self.ax_w.set_title(f"{zeros} of {len(w)} weights exactly 0, test J = {self.path[penalty]['test'][i]:.4f}")
 
 
 class EarlyStoppingWidget(FigureWidget):
@@ -78,7 +77,7 @@ class EarlyStoppingWidget(FigureWidget):
         super().__init__({
             "patience": widgets.IntSlider(value=patience, min=1, max=30, description="patience P"),
             "interval": widgets.IntSlider(value=interval, min=1, max=100, description="steps between evaluations n"),
-        }, figsize=(9.0, 3.4))
+        })
 
     def draw_initial(self, fig):
         self.ax_c, self.ax_f = fig.subplots(1, 2, width_ratios=[1.3, 1])
@@ -115,9 +114,8 @@ class EarlyStoppingWidget(FigureWidget):
         self.f_gd.set_ydata(theory.gd_filter(self.lam, self.LR, tau))
         self.f_best.set_ydata(theory.l2_filter(self.lam, alpha))
         self.f_rule.set_ydata(theory.l2_filter(self.lam, 1.0 / (self.LR * tau)))
-        self.ax_c.set_title(f"n = {interval}, P = {patience}: stop at step {result.steps}, best i* = {tau}, "
-                            f"{result.steps - tau} steps wasted")
-        self.ax_f.set_title(f"τ = {tau}: α* = {alpha:.3g}, α*ετ = {alpha * self.LR * tau:.2f}")
+        self.ax_c.set_title(f"stop at {result.steps}, best i* = {tau}")
+        self.ax_f.set_title(f"τ = i*: α* = {alpha:.3g}, α*ετ = {alpha * self.LR * tau:.2f}")
 
 
 class DropoutBoundaryWidget(FigureWidget):
@@ -132,14 +130,15 @@ class DropoutBoundaryWidget(FigureWidget):
         super().__init__({
             "p": widgets.SelectionSlider(options=list(self.PS), value=p, description="drop probability p"),
             "masks": widgets.SelectionSlider(options=list(self.KS), value=masks, description="masks k"),
-        }, figsize=(9.0, 3.6))
+        })
 
     def draw_initial(self, fig):
         self.ax_s, self.ax_m = fig.subplots(1, 2, sharey=True)
         self.images = {}
         for name, ax in (("scaled", self.ax_s), ("mc", self.ax_m)):
             self.images[name] = self.animate(ax.imshow(np.zeros((2, 2)), origin="lower", extent=self.runs["extent"],
-                                                       cmap="RdBu", vmin=0.0, vmax=1.0, aspect="auto"))
+                                                       cmap="RdBu", vmin=0.0, vmax=1.0, aspect="auto",
+                                                       interpolation="nearest"))
             x, y = self.runs["x_train"], self.runs["y_train"]
             for label, marker in ((0, "o"), (1, "s")):
                 pts = x[y == label]
@@ -153,5 +152,5 @@ class DropoutBoundaryWidget(FigureWidget):
         run = self.runs[p]
         self.images["scaled"].set_data(run["scaled"])
         self.images["mc"].set_data(run["mc"][masks])
-        self.ax_s.set_title(f"weight scaling: test accuracy {run['acc']['scaled']:.3f}")
-        self.ax_m.set_title(f"average over {masks} masks: test accuracy {run['acc'][masks]:.3f}")
+        self.ax_s.set_title(f"weight scaling: accuracy {run['acc']['scaled']:.3f}")
+        self.ax_m.set_title(f"{masks} mask{'s' if masks > 1 else ''}: accuracy {run['acc'][masks]:.3f}")
