@@ -21,6 +21,7 @@ What a practitioner checks before trusting a training run, as functions that wor
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import NamedTuple
 
@@ -255,6 +256,12 @@ def mean_field(gain: float, depth: int, activation: str, *, input_second_moment:
     if activation not in CRITICAL_GAIN:
         raise ValueError(f"activation must be one of {sorted(CRITICAL_GAIN)}, got {activation!r}")
     m0 = _validate.real("input_second_moment", input_second_moment, low=0.0, low_open=True)
+    # widgets ask for the same few cases again and again: the arithmetic is cached, the caller gets copies
+    return MeanField(*(np.array(a) for a in _mean_field(gain, depth, activation, m0)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _mean_field(gain, depth, activation, m0):
     q = np.empty(depth)
     q[0] = gain * m0
     for l in range(1, depth):
@@ -265,7 +272,7 @@ def mean_field(gain: float, depth: int, activation: str, *, input_second_moment:
     v[-1] = slope2[-1]
     for l in range(depth - 2, -1, -1):
         v[l] = gain * slope2[l] * v[l + 1]
-    return MeanField(q, act_std, v)
+    return q, act_std, v
 
 
 # --------------------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ class SignalPropagationWidget(FigureWidget):
                                             description="σ_w·√n", readout_format=".3f"),
             "depth": widgets.IntSlider(value=depth, min=2, max=self.MAX_DEPTH, step=1, description="depth"),
             "width": widgets.Dropdown(options=list(self.WIDTHS), value=width, description="width n"),
-        }, figsize=(8.6, 4.8))
+        }, figsize=(8.6, 4.8), dpi=72)
 
     def draw_initial(self, fig):
         (self.ax_act, self.ax_grad), (self.ax_std, self.ax_ratio) = fig.subplots(2, 2)
