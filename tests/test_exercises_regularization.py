@@ -175,3 +175,16 @@ def test_early_stopping_not_done():
         raise NotImplementedError
 
     assert check_early_stopping.evaluate(stub).status == "not done"
+
+
+def test_grading_mode_fails_an_unfinished_or_wrong_pair(monkeypatch, capsys):
+    from course_lib.exercises._core import ExerciseNotPassed
+    from course_lib.exercises.regularization import check_dropout
+
+    monkeypatch.setenv("COURSE_LIB_GRADING", "1")
+    check_dropout(forward, backward)                      # a pass raises nothing
+    with pytest.raises(ExerciseNotPassed):
+        check_dropout(_forward(no_scale=True), backward)
+    with pytest.raises(ExerciseNotPassed):
+        check_dropout(None, backward)
+    assert capsys.readouterr().out.startswith("[pass]")

@@ -128,16 +128,8 @@ _check_dropout = Checker(
 )
 
 
-def check_dropout(dropout_forward, dropout_backward) -> None:
-    """Check the pair ``dropout_forward(x, p, rng, training)`` / ``dropout_backward(dout, cache)``."""
-    if not callable(dropout_forward) or not callable(dropout_backward):
-        print("[fail] dropout_forward / dropout_backward: expected two functions.")
-        return
-    print(evaluate_dropout(dropout_forward, dropout_backward).message)
-
-
-def evaluate_dropout(dropout_forward, dropout_backward):
-    """The :class:`~course_lib.exercises._core.CheckResult` of the pair (for tests and grading)."""
+def _pair(dropout_forward, dropout_backward):
+    """The student's two functions as one, ``(x, dout, p, seed, training) -> (out, dx)``, for the checker."""
     def both(x, dout, p, seed, training):
         result = dropout_forward(x, p, np.random.default_rng(seed), training)
         if not isinstance(result, tuple) or len(result) != 2:
@@ -145,7 +137,18 @@ def evaluate_dropout(dropout_forward, dropout_backward):
         out, cache = result
         return out, dropout_backward(dout, cache)
 
-    return _check_dropout.evaluate(both)
+    return both
+
+
+def check_dropout(dropout_forward, dropout_backward) -> None:
+    """Check the pair ``dropout_forward(x, p, rng, training)`` / ``dropout_backward(dout, cache)``:
+    one printed line (and, in grading mode, an error unless it passes), as every checker."""
+    _check_dropout(_pair(dropout_forward, dropout_backward))
+
+
+def evaluate_dropout(dropout_forward, dropout_backward):
+    """The :class:`~course_lib.exercises._core.CheckResult` of the pair (for tests)."""
+    return _check_dropout.evaluate(_pair(dropout_forward, dropout_backward))
 
 
 # --------------------------------------------------------------------------------------------
