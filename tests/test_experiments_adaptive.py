@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from course_lib.experiments import adaptive as ae
-from course_lib import optim, surfaces
+from course_lib import ewma, optim, schedules, surfaces
 
 RAVINE = surfaces.quadratic(100.0, angle=np.pi / 2)
 
@@ -153,3 +153,202 @@ def test_inputs_are_not_modified():
     ae.adam_steps(g)
     ae.effective_learning_rates(optim.rmsprop(), g)
     np.testing.assert_array_equal(g, before)
+
+
+# --- AMSGrad: Reddi, Kale and Kumar's problems with their settings ----------------------------------
+
+def _torch_steps(make, grads):
+    """The updates of a torch.optim optimizer on a fixed gradient stream (float64)."""
+    import torch
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)   # torch keeps scalars such as NAdam's mu_product in this dtype
+    try:
+        p = torch.zeros(grads.shape[1], requires_grad=True)
+        opt = make([p])
+        steps = []
+        for g in grads:
+            old = p.detach().clone()
+            p.grad = torch.tensor(g)
+            opt.step()
+            steps.append((p.detach() - old).numpy())
+    finally:
+        torch.set_default_dtype(default)
+    return np.array(steps)
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_adam_steps_with_a_schedule_and_amsgrad_are_optim_adam(amsgrad):
+    g = ae.gradient_stream(300, scales=(1.0, 1e-2), noise=2.0, rng=6)
+    lr = schedules.inverse_sqrt(0.3)
+    np.testing.assert_allclose(ae.adam_steps(g, lr, (0.9, 0.99), amsgrad=amsgrad),
+                               ae.updates(optim.adam(lr, betas=(0.9, 0.99), amsgrad=amsgrad), g),
+                               rtol=1e-10, atol=1e-16)
+
+
+def test_projected_path_of_adam_steps_is_the_projected_optim_run():
+    g = ae.online_gradients(3030)
+    lr = schedules.inverse_sqrt(0.5)
+    fast = ae.projected_path(ae.adam_steps(g, lr, (0.9, 0.99), amsgrad=True))
+    slow = ae.online_adam_problem(optim.adam(lr, betas=(0.9, 0.99), amsgrad=True), 3030)
+    np.testing.assert_allclose(fast, slow, atol=1e-12)
+
+
+def _runs(grads, betas, alpha=0.5):
+    out = {}
+    for method in ("Adam", "AMSGrad"):
+        for form, kwargs in (("torch", {}), ("paper", dict(bias_correction=False, eps=0.0))):
+            steps = ae.adam_steps(grads, schedules.inverse_sqrt(alpha), betas, amsgrad=method == "AMSGrad", **kwargs)
+            x = ae.projected_path(steps)
+            out[method, form] = x, ae.average_regret(x, grads)
+    return out
+
+
+def test_section_5_problem_adam_goes_to_plus_one_amsgrad_to_the_optimum_minus_one():
+    """Reddi et al. 2018, Section 5: beta1 = 0.9, beta2 = 0.99, alpha_t = alpha/sqrt(t)."""
+    grads = ae.online_gradients(20200)
+    assert grads[:101].sum() == 10.0            # one period pushes x down: the optimum is -1
+    for (method, form), (x, regret) in _runs(grads, (0.9, 0.99)).items():
+        tail = x[-202:].mean()
+        if method == "Adam":
+            assert tail > 0.95, (form, tail)
+            assert regret[-1] > 0.35
+        else:
+            assert tail < -0.8, (form, tail)
+            assert regret[-1] < regret[len(regret) // 10]     # still falling
+
+
+def test_theorem_1_construction_adam_has_regret_two_thirds_amsgrad_vanishing():
+    """Theorem 1: f_t = Cx every third step, -x otherwise; beta1 = 0, beta2 = 1/(1 + C^2), alpha < sqrt(1 - beta2)."""
+    C = 3.0
+    beta2 = 1 / (1 + C**2)
+    assert 0.5 < np.sqrt(1 - beta2)
+    grads = ae.online_gradients(3000, big=C, small=-1.0, period=3)
+    for (method, form), (x, regret) in _runs(grads, (0.0, beta2)).items():
+        if method == "Adam":
+            assert x[-30:].mean() > 0.99 and regret[-1] == pytest.approx(2 / 3, abs=0.02), form
+        else:
+            assert x[-30:].mean() < -0.99 and regret[-1] < 0.03, form
+
+
+def test_torch_amsgrad_is_adam_steps_with_amsgrad():
+    g = ae.gradient_stream(200, scales=(1.0, 0.01), noise=2.0, shrink_at=100, rng=7)
+    import torch
+    ours = ae.adam_steps(g, 0.01, (0.9, 0.99), amsgrad=True)
+    theirs = _torch_steps(lambda p: torch.optim.Adam(p, lr=0.01, betas=(0.9, 0.99), amsgrad=True), g)
+    np.testing.assert_allclose(theirs, ours, rtol=1e-9, atol=1e-15)
+
+
+def test_average_regret_by_hand():
+    grads = np.array([2.0, -1.0, -1.0])
+    path = np.array([1.0, 1.0, 1.0])           # played: 0, 1, 1
+    # R_1 = 0 - (-2) = 2; R_2 = -1 - (-1) = 0; R_3 = -2 - 0 = -2
+    np.testing.assert_allclose(ae.average_regret(path, grads), [2.0, 0.0, -2.0 / 3])
+
+
+def test_projected_path_clips_every_step():
+    np.testing.assert_allclose(ae.projected_path(np.array([0.8, 0.8, -0.5])), [0.8, 1.0, 0.5])
+
+
+# --- Adam's largest step -------------------------------------------------------------------------------
+
+def test_adam_steps_after_a_quiet_spell_exceed_kingma_and_ba_but_not_cauchy_schwarz():
+    b1, b2 = 0.9, 0.999
+    quiet = np.zeros((10_000, 1))
+    bound = (1 - b1) / np.sqrt((1 - b2) * (1 - b1**2 / b2))
+    spike = -ae.adam_steps(np.vstack([quiet, [[1.0]]]), 1.0)[-1, 0]
+    assert spike == pytest.approx((1 - b1) / np.sqrt(1 - b2), rel=1e-4)
+    steady = -ae.adam_steps(np.vstack([quiet, np.ones((200, 1))]), 1.0)[10_000:, 0]
+    assert steady.max() == pytest.approx(6.568, abs=1e-3) and np.argmax(steady) + 1 == 12
+    growing = -ae.adam_steps(np.vstack([quiet, ((b2 / b1) ** np.arange(400))[:, None]]), 1.0)[10_000:, 0]
+    assert growing.max() == pytest.approx(bound, rel=1e-4) and growing.max() <= bound
+    for seed in range(5):   # random streams never beat the bound
+        g = ae.gradient_stream(3000, scales=(1.0, 1e-3), noise=3.0, rng=seed)
+        assert np.max(np.abs(ae.adam_steps(g, 1.0))) <= bound
+
+
+# --- sign descent ---------------------------------------------------------------------------------------
+
+def test_memoryless_adam_is_sign_descent():
+    g = ae.gradient_stream(100, scales=(1.0, 10.0), noise=2.0, rng=1)
+    np.testing.assert_allclose(ae.adam_steps(g, 0.01, (0.0, 0.0), eps=0.0), -0.01 * np.sign(g), rtol=1e-12)
+
+
+def test_adam_against_sign_descent_first_step_is_sign_descent():
+    comparison = ae.adam_against_sign_descent(20, rng=3)
+    assert comparison.cosine.shape == (20,) and comparison.loss.shape == (20,)
+    assert comparison.cosine[0] == pytest.approx(1.0, abs=1e-6)
+    first = comparison.ratio[0][~np.isnan(comparison.ratio[0])]
+    assert np.all(first <= 1.0) and np.mean(np.abs(first - 1.0) < 1e-3) > 0.95   # |g|/(|g| + eps): 1 unless g is tiny
+    assert np.isnan(comparison.ratio[0]).any()          # pixels that are 0 in every image
+    assert comparison.cosine[-1] < comparison.cosine[0]
+
+
+# --- RAdam ---------------------------------------------------------------------------------------------
+
+def test_radam_rho_and_rectification():
+    assert ae.radam_rho(1) == pytest.approx(1.0)
+    assert ae.radam_rho(10**6) == pytest.approx(2 / 0.001 - 1)
+    assert np.isnan(ae.radam_rectification(4)) and 0 < ae.radam_rectification(5) < 0.05
+    assert ae.radam_rectification(10**6) == pytest.approx(1.0)
+    assert np.isinf(ae.radam_variance(4)) and np.isfinite(ae.radam_variance(5))
+    with pytest.raises(ValueError, match="t must count steps from 1"):
+        ae.radam_rho(0)
+
+
+def test_radam_variance_approximates_the_measured_variance_of_the_adaptive_rate():
+    measured = ae.inverse_root_variance(1000, 4000, rng=1)
+    for t in (100, 1000):
+        assert measured[t - 1] == pytest.approx(ae.radam_variance(t), rel=0.15)
+    assert measured[0] > 100 * measured[99]
+
+
+def test_radam_rectification_is_torchs():
+    import torch
+    g = ae.gradient_stream(60, scales=(1.0, 0.1), noise=1.0, rng=2)
+    # eps = 0: torch's RAdam adds eps to the uncorrected sqrt(v), Adam's to the corrected one
+    steps = _torch_steps(lambda p: torch.optim.RAdam(p, lr=0.01, eps=0.0), g)
+    t = np.arange(1, 61)[:, None]
+    m_hat = ewma.ewma(g, 0.9, bias_correction=True)
+    adapted = ae.adam_steps(g, 0.01, (0.9, 0.999), eps=0.0) * np.nan_to_num(ae.radam_rectification(t))
+    expected = np.where(ae.radam_rho(t) > 5, adapted, -0.01 * m_hat)
+    np.testing.assert_allclose(steps, expected, rtol=1e-7, atol=1e-12)
+
+
+# --- NAdam and AdaMax against torch ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["NAdam", "Adamax"])
+def test_nadam_and_adamax_are_torchs(name):
+    import torch
+    g = ae.gradient_stream(300, scales=(1.0, 1e-2, 100.0), noise=1.5, rng=4)
+    theirs = _torch_steps(getattr(torch.optim, name), g)                # torch's defaults
+    ours = ae.nadam_steps(g) if name == "NAdam" else ae.adamax_steps(g)
+    np.testing.assert_allclose(theirs, ours, rtol=1e-9, atol=1e-15)
+
+
+def test_adamax_steady_step_is_alpha_and_a_spike_divides_it():
+    g = np.ones(100)
+    g[49] = 10.0
+    steps = -ae.adamax_steps(g, 1.0, eps=0.0)[:, 0]
+    np.testing.assert_allclose(steps[:49], 1.0)
+    m_hat = ewma.ewma(g, 0.9, bias_correction=True)
+    assert steps[49] == pytest.approx(m_hat[49] / 10.0)
+    assert steps[50] == pytest.approx(m_hat[50] / (10.0 * 0.999))
+
+
+@pytest.mark.parametrize("call, error, name", [
+    (lambda: ae.online_gradients(0), ValueError, "steps"),
+    (lambda: ae.online_gradients(5, period=1), ValueError, "period"),
+    (lambda: ae.projected_path(np.ones((3, 2))), ValueError, "steps must be 1-D"),
+    (lambda: ae.projected_path([0.1], x0=2.0), ValueError, "x0"),
+    (lambda: ae.average_regret([0.1, 0.2], [1.0]), ValueError, "same length"),
+    (lambda: ae.adam_steps([[1.0]], lr=lambda t: -1.0 + 0 * t), ValueError, "schedule"),
+    (lambda: ae.adam_steps([[1.0]], amsgrad="yes"), TypeError, "amsgrad"),
+    (lambda: ae.radam_variance(5, sigma=0.0), ValueError, "sigma"),
+    (lambda: ae.inverse_root_variance(10, 1), ValueError, "seeds"),
+    (lambda: ae.adamax_steps([[1.0]], betas=(1.0, 0.9)), ValueError, "betas"),
+    (lambda: ae.nadam_steps([[1.0]], momentum_decay=-1.0), ValueError, "momentum_decay"),
+    (lambda: ae.adam_against_sign_descent(0), ValueError, "steps"),
+])
+def test_new_functions_name_bad_arguments(call, error, name):
+    with pytest.raises(error, match=name):
+        call()
