@@ -399,7 +399,8 @@ def early_stopping_runs(split, *, n_train=300, patience=5, epochs_between=1, hid
     where "run the training algorithm for n steps" continues the same run (``train(..., state=)``),
     then the two ways to use the validation data afterwards:
 
-    - retrain from θ₀ on training + validation data for i* steps (``regularization.retrain_for``);
+    - retrain from θ₀ on training + validation data for i* steps, rounded to whole epochs
+      (``regularization.retrain_for``);
     - continue from θ* on training + validation data, the optimizer state carried on, until the
       loss on the validation images falls below the training loss at θ* (``regularization.continue_until``).
 
@@ -450,7 +451,7 @@ def early_stopping_runs(split, *, n_train=300, patience=5, epochs_between=1, hid
     return {"result": result, "steps_per_epoch": steps_per_epoch, "n": n,
             "acc_best": accuracy(best), "acc_retrained": accuracy(retrained), "acc_continued": accuracy(continued),
             "continued_steps": extra_steps, "train_loss_at_best": train_loss_at_best,
-            "retrain_steps": result.best_step}
+            "retrain_epochs": max(1, round(result.best_step / all_per_epoch)), "steps_per_epoch_all": all_per_epoch}
 
 
 @_one_thread
