@@ -352,3 +352,15 @@ def test_adamax_steady_step_is_alpha_and_a_spike_divides_it():
 def test_new_functions_name_bad_arguments(call, error, name):
     with pytest.raises(error, match=name):
         call()
+
+
+def test_torchs_amsgrad_effective_rate_can_rise_the_papers_cannot():
+    """The chapter's correction: torch divides max(v) by 1 - beta2^t, so alpha/sqrt(v_hat) can grow."""
+    g = np.r_[10.0, np.ones(50)][:, None]
+    torch_rates = ae.effective_learning_rates(optim.adam(0.01, betas=(0.0, 0.99), amsgrad=True), g)[:, 0]
+    assert np.any(np.diff(torch_rates) > 0)
+    # by at most the factor 1/sqrt(1 - beta2^t) over the paper's rate alpha/sqrt(max v)
+    paper_rates = -ae.adam_steps(g, 0.01, (0.0, 0.99), eps=0.0, bias_correction=False, amsgrad=True)[:, 0] / g[:, 0]
+    assert np.all(np.diff(paper_rates) <= 1e-15)
+    t = np.arange(1, 52)
+    np.testing.assert_allclose(torch_rates, paper_rates * np.sqrt(1 - 0.99**t), rtol=1e-6)
