@@ -169,30 +169,24 @@ def layer_statistics(model, x, grad_output=None, *, mode: str = "train") -> list
     ``grad_output`` is :math:`\partial L/\partial(\text{model output})`, shape (N, D_out); it may
     be an array, a ``numpy.random.Generator`` or an int seed (then a standard normal array is
     drawn: a stand-in for the loss gradient, as in Glorot and Bengio's analysis), or None (forward
-    only). The passes are the model's own ``forward``/``backward``, so the gradients are the
-    ones training would see. Returns one :class:`LayerRecord` per layer, in order.
+    only). The passes are the model's own ``forward(x, mode, record=True)`` and ``backward``, so
+    the gradients are the ones training would see (and the layers' ``grads`` are filled, as by
+    any backward pass). Returns one :class:`LayerRecord` per layer, in order.
     """
     model = _model(model)
-    x = _validate.array("x", x)
-    records_in, records_out = [], []
-    h = x
-    for layer in model.layers:
-        records_in.append(h)
-        h = layer.forward(h, mode)
-        records_out.append(h)
-    grads = [None] * len(model.layers)
+    if not (isinstance(x, np.ndarray) and x.dtype.kind == "f"):  # float arrays keep their precision
+        x = _validate.array("x", x)
+    out = model.forward(x, mode, record=True)
+    records = model.records
     if grad_output is not None:
         if isinstance(grad_output, (np.random.Generator, int)) and not isinstance(grad_output, bool):
-            g = _validate.rng("grad_output", grad_output).standard_normal(h.shape)
+            g = _validate.rng("grad_output", grad_output).standard_normal(out.shape)
         else:
             g = _validate.array("grad_output", grad_output)
-            if g.shape != h.shape:
-                raise ValueError(f"grad_output must have the output's shape {h.shape}, got {g.shape}")
-        for i in range(len(model.layers) - 1, -1, -1):
-            grads[i] = g
-            g = model.layers[i].backward(g)
-    return [LayerRecord(i, layer, records_in[i], records_out[i], grads[i])
-            for i, layer in enumerate(model.layers)]
+            if g.shape != out.shape:
+                raise ValueError(f"grad_output must have the output's shape {out.shape}, got {g.shape}")
+        model.backward(g.astype(out.dtype, copy=False), mode=mode)
+    return [LayerRecord(r["index"], r["layer"], r["input"], r["output"], r["grad_output"]) for r in records]
 
 
 class MeanField(NamedTuple):
