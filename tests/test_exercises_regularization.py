@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from course_lib.exercises.regularization import (check_early_stopping, check_l2_penalty, evaluate_dropout)
+from course_lib.exercises.regularization import (check_early_stopping, check_l2_penalty, evaluate_dropout,
+                                                 evaluate_early_stopping)
 
 
 # --- L2 penalty ---------------------------------------------------------------------------------
@@ -32,7 +33,7 @@ def l2_gradient_twice(params, lam):
 def test_l2_reference_passes(capsys):
     assert check_l2_penalty.evaluate(l2_penalty).status == "pass"
     check_l2_penalty(l2_penalty)
-    assert capsys.readouterr().out == "[pass] l2_penalty: correct on all 3 test cases.\n"
+    assert capsys.readouterr().out == "[pass] l2_penalty: correct on all 4 test cases.\n"
 
 
 @pytest.mark.parametrize("wrong, words", [(l2_with_biases, "weights only"), (l2_without_half, "with the 1/2"),
@@ -40,6 +41,27 @@ def test_l2_reference_passes(capsys):
 def test_l2_mistakes_get_their_hint(wrong, words):
     result = check_l2_penalty.evaluate(wrong)
     assert result.status == "fail" and words in result.hint
+
+
+def l2_keras(params, lam):
+    value, grads = l2_without_half(params, lam)
+    return value, {k: 2 * g for k, g in grads.items()}
+
+
+def l2_any_name_with_w(params, lam):
+    chosen = [k for k in params if "w" in k]
+    return 0.5 * lam * sum(np.sum(params[k]**2) for k in chosen), \
+        {k: lam * w if k in chosen else np.zeros_like(w) for k, w in params.items()}
+
+
+def test_l2_keras_convention_gets_the_half_factor_hint():
+    result = check_l2_penalty.evaluate(l2_keras)
+    assert result.status == "fail" and "Keras's convention" in result.hint and "1/2" in result.hint
+
+
+def test_l2_selecting_names_that_contain_w_is_rejected():
+    result = check_l2_penalty.evaluate(l2_any_name_with_w)
+    assert result.status == "fail" and "down" in result.case
 
 
 def test_l2_missing_bias_gradients_is_reported():
@@ -132,16 +154,20 @@ def early_stopping(train_steps, validation_error, theta0, n, patience, max_steps
     return best_theta, best_i, best
 
 
-def _es(restore=True, worsening=False, previous=False, ties=False):
+def _es(restore=True, worsening=False, previous=False, ties=False, extra=0, late_count=False, unbounded=False,
+        double=False):
     def f(train_steps, validation_error, theta0, n, patience, max_steps):
         theta = best_theta = theta0
         i = best_i = j = 0
         best = last = math.inf
-        while j < patience and i < max_steps:
+        limit = 2 * patience if double else patience + extra
+        while j < limit and (unbounded or i < max_steps):
             theta = train_steps(theta, n)
             i += n
             error = validation_error(theta)
-            if worsening:
+            if late_count:
+                pass
+            elif worsening:
                 if error > last:
                     j += 1
             elif previous:
@@ -150,13 +176,17 @@ def _es(restore=True, worsening=False, previous=False, ties=False):
                 j += 1
             if error < best or (ties and error == best):
                 j, best_theta, best_i, best = 0, theta, i, error
+            if late_count:
+                j += 1
             last = error
         return (best_theta if restore else theta), best_i, best
     return f
 
 
-def test_early_stopping_reference_passes():
-    assert check_early_stopping.evaluate(early_stopping).status == "pass"
+def test_early_stopping_reference_passes(capsys):
+    assert evaluate_early_stopping(early_stopping).status == "pass"
+    check_early_stopping(early_stopping)
+    assert capsys.readouterr().out == "[pass] early_stopping: correct on all 7 test cases.\n"
 
 
 @pytest.mark.parametrize("wrong, words", [
@@ -164,9 +194,12 @@ def test_early_stopping_reference_passes():
     (_es(worsening=True), "EVERY evaluation"),
     (_es(previous=True), "beats the best"),
     (_es(ties=True), "strict"),
+    (_es(extra=1), "you waited for P + 1"),
+    (_es(late_count=True), "P - 1 evaluations"),
+    (_es(unbounded=True), "i >= max_steps"),
 ])
 def test_early_stopping_mistakes_get_their_hint(wrong, words):
-    result = check_early_stopping.evaluate(wrong)
+    result = evaluate_early_stopping(wrong)
     assert result.status == "fail" and words in result.hint, result.message
 
 
@@ -174,7 +207,18 @@ def test_early_stopping_not_done():
     def stub(*args):
         raise NotImplementedError
 
-    assert check_early_stopping.evaluate(stub).status == "not done"
+    assert evaluate_early_stopping(stub).status == "not done"
+
+
+def test_early_stopping_twice_the_patience_is_rejected_without_a_wrong_hint():
+    result = evaluate_early_stopping(_es(double=True))
+    assert result.status == "fail" and "steps trained" in result.message
+    assert "EVERY evaluation" not in result.hint, result.message
+
+
+def test_early_stopping_wrong_return_is_reported():
+    result = evaluate_early_stopping(lambda *args: 1.0)
+    assert result.status == "fail" and "tuple (best_theta, best_step, best_error)" in result.message
 
 
 def test_grading_mode_fails_an_unfinished_or_wrong_pair(monkeypatch, capsys):
