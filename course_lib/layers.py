@@ -399,8 +399,8 @@ def batchnorm_backward(dout, cache):
 def batchnorm_backward_graph(dout, cache):
     r"""Backward pass of :func:`batchnorm_forward`, node by node through the computation graph.
 
-    Source 002's derivation (with ``(N, D)`` rows and columns, the transpose of its layout): the
-    forward pass is the chain
+    cs231n's staged backward pass, written through :math:`\sigma` rather than :math:`\sigma^2` so that one
+    graph serves every ``eps_mode`` (rows are examples, ``(N, D)``): the forward pass is the chain
 
     .. math::
 

@@ -81,7 +81,18 @@ def forward_unbiased(x, gamma, beta, eps):
     return gamma * (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0, ddof=1) + eps) + beta
 
 
+def forward_no_eps(x, gamma, beta, eps):
+    return gamma * (x - x.mean(axis=0)) / x.std(axis=0) + beta
+
+
+def forward_float32(x, gamma, beta, eps):
+    x = x.astype(np.float32)
+    return (gamma * (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps) + beta).astype(np.float32)
+
+
 @pytest.mark.parametrize("wrong, hint", [
+    (forward_no_eps, "eps is missing"),
+    (forward_float32, "float64"),
     (forward_variance, "not by the variance"),
     (forward_eps_outside, "eps goes inside the square root"),
     (forward_wrong_axis, "over the examples of the batch"),
@@ -128,6 +139,7 @@ def backward_sums_over_features(dout, x, gamma, eps):
     (lambda *a: backward_without(*a, var_branch=False), "branch through the variance is missing"),
     (lambda *a: backward_without(*a, mu_branch=False, var_branch=False), "both branches are missing"),
     (backward_sums_over_features, "sum over the examples"),
+    (lambda dout, x, gamma, eps: backward_without(dout, x, gamma, 0.0), "eps is missing"),
 ])
 def test_backward_mistakes_get_their_hint(wrong, hint):
     result = check_batchnorm_backward.evaluate(wrong)

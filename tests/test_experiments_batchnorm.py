@@ -78,3 +78,26 @@ def test_preactivation_record_recovers_the_batch_statistics():
     assert np.allclose(be.running_average_trace(bn.batch_means, 0.1), bn.running_means)
     assert np.allclose(be.running_average_trace(bn.batch_vars, 0.1, initial=1.0), bn.running_vars)
     assert np.all(bn.batch_vars > 0)
+
+
+def test_the_noisy_run_is_not_changed_by_its_measurement():
+    """The distribution hook measures on a copy: the noisy network trains exactly as without the hook,
+    and with the noise switched off the measurement shows less shift than with it."""
+    runs = be.noisy_batchnorm_runs(depth=3, width=16, epochs=1)
+    noisy = runs["noisy batch norm"]
+    model = be.make_net([16] * 3, norm="noisy", rng=0)
+    history = be.fit(model, optim.sgd(0.1), 1, 64, rng=0, validation=True)
+    assert np.array_equal(np.array(history.batch_loss), noisy.batch_loss)
+    assert noisy.clean_means.shape == noisy.means.shape
+    assert noisy.clean_means.std(axis=0).mean() < noisy.means.std(axis=0).mean()
+    plain = runs["batch norm"]
+    assert np.allclose(plain.clean_means, plain.means)
+
+
+def test_weight_norm_runs_decay_only_the_normalized_layers_and_start_before_step_1():
+    runs = be.weight_norm_runs(weight_decays=(0.0, 0.05), epochs=1)
+    start = np.linalg.norm(be.make_net([64] * 3, norm="batch", rng=0).params["0.weight"])
+    assert all(run.norms[0] == start for run in runs.values())
+    assert runs[0.05].norms[-1] < runs[0.0].norms[-1]
+    mask = be._decay_mask(be.make_net([64] * 3, norm="batch", rng=0))
+    assert [name for name, on in mask.items() if on] == ["0.weight", "3.weight", "6.weight"]

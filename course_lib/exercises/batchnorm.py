@@ -73,9 +73,13 @@ check_batchnorm_forward = Checker(
         Mistake("normalize with the biased variance (divide by N, np.var's default ddof=0); the unbiased "
                 "one (N - 1) is only what torch stores in running_var.",
                 lambda x, g, b, eps: _forward_variant(x, g, b, eps, ddof=1)),
+        Mistake("eps is missing: divide by np.sqrt(var + eps), not np.sqrt(var) (it matters for a feature "
+                "that hardly varies).",
+                lambda x, g, b, eps: _forward_variant(x, g, b, 0.0)),
     ),
     generic_hint="mu = x.mean(axis=0); var = x.var(axis=0); x_hat = (x - mu) / np.sqrt(var + eps); "
-                 "return gamma * x_hat + beta.",
+                 "return gamma * x_hat + beta. Compute in float64 (numpy's default): the checker "
+                 "compares to about 7 significant digits, more than float32 holds.",
 )
 
 
@@ -127,9 +131,13 @@ check_batchnorm_backward = Checker(
                 lambda *a: _backward_variant(*a, through_mu=False, through_var=False)),
         Mistake("dgamma and dbeta sum over the examples (axis 0), one value per feature (source 002 writes "
                 "the wrong index too).", lambda *a: _backward_variant(*a, param_axis=1)),
+        Mistake("eps is missing: the forward pass divides by sqrt(var + eps), so x_hat and every factor "
+                "1 / sqrt(var + eps) of the backward pass keep eps.",
+                lambda dout, x, gamma, eps: _backward_variant(dout, x, gamma, 0.0)),
     ),
     generic_hint="dx = gamma / sqrt(var + eps) * (dout - dout.mean(0) - x_hat * (dout * x_hat).mean(0)); "
-                 "dgamma = (dout * x_hat).sum(0); dbeta = dout.sum(0).",
+                 "dgamma = (dout * x_hat).sum(0); dbeta = dout.sum(0). Compute in float64 (numpy's "
+                 "default): the checker compares to about 7 significant digits, more than float32 holds.",
 )
 
 

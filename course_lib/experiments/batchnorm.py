@@ -244,16 +244,25 @@ def smoothness_runs(depth: int = 6, width: int = 64, lr: float = 0.1, epochs: in
 
 
 class _DistributionHook:
-    """Record the mean and standard deviation of every unit of one layer's output, each step."""
+    """Record the mean and standard deviation of every unit of one layer's output, each step, with
+    the injected noise (``means``, ``stds``) and without it (``clean_means``).
+
+    It measures on a copy of the model: a training-mode forward of the live noisy network would
+    draw from its noise stream and so change the run being measured."""
 
     def __init__(self, index, x):
         self.index, self.x = index, x
-        self.means, self.stds = [], []
+        self.means, self.stds, self.clean_means = [], [], []
 
     def on_step(self, info):
-        h = _train_forward(info.model, self.x, self.index)
+        probe = copy.deepcopy(info.model)
+        h = _train_forward(probe, self.x, self.index)
         self.means.append(h.mean(axis=0))
         self.stds.append(h.std(axis=0))
+        for layer in probe.layers:
+            if isinstance(layer, batchnorm_tools.NoisyBatchNorm1d):
+                layer.noise_mean, layer.noise_std = 0.0, (0.0, 0.0)   # the network's own drift, no noise
+        self.clean_means.append(_train_forward(probe, self.x, self.index).mean(axis=0))
 
 
 @_one_thread
@@ -266,7 +275,8 @@ def noisy_batchnorm_runs(depth: int = 4, width: int = 64, lr: float = 0.1, epoch
     (:class:`~course_lib.batchnorm_tools.NoisyBatchNorm1d` with ``noise``). For each run: the
     validation accuracy after every epoch (``val_acc``), the batch losses, and the mean and standard
     deviation of the units of the third layer's input over training (``means``, ``stds``, (T, width)),
-    measured on 256 training examples in training mode.
+    and the means with the noise switched off (``clean_means``), measured on 256 training examples in
+    training mode on a copy of the network (the measurement does not touch the run).
     """
     split = digits()
     runs = {}
@@ -277,7 +287,8 @@ def noisy_batchnorm_runs(depth: int = 4, width: int = 64, lr: float = 0.1, epoch
         hook = _DistributionHook(2 * block - 1, split.x_train[:256])
         history = fit(model, optim.sgd(lr), epochs, batch_size, rng=rng, hooks=[hook], validation=True)
         runs[name] = SimpleNamespace(val_acc=np.array(history.val_acc), batch_loss=np.array(history.batch_loss),
-                                     means=np.array(hook.means), stds=np.array(hook.stds))
+                                     means=np.array(hook.means), stds=np.array(hook.stds),
+                                     clean_means=np.array(hook.clean_means))
     return runs
 
 
@@ -398,7 +409,7 @@ def running_average_trace(batch_values, momentum, initial=0.0):
 @functools.lru_cache(maxsize=2)
 @_one_thread
 def trained_batchnorm_net(epochs: int = 10, batch_size: int = 32, rng: int = 0):
-    """A 3-hidden-layer batch-norm network trained on the digits (SGD, lr 0.1), for the test-time sections."""
+    """A 3-hidden-layer batch-norm network trained on the digits (SGD with momentum 0.9, lr 0.1), for the test-time sections."""
     model = make_net([64] * 3, norm="batch", rng=rng)
     split = digits()
     fit(model, optim.sgd(0.1, momentum=0.9), epochs, batch_size, rng=rng)
@@ -561,11 +572,20 @@ def learning_rate_sweep(lrs=(0.03, 0.1, 0.3, 1.0, 3.0), depth: int = 6, epochs: 
 
 
 class _WeightNormHook:
-    def __init__(self, key):
-        self.key, self.norms = key, []
+    """The norm of parameter ``key`` before training (``initial``) and after every step."""
+
+    def __init__(self, key, initial):
+        self.key, self.norms = key, [float(np.linalg.norm(initial))]
 
     def on_step(self, info):
-        self.norms.append(np.linalg.norm(info.model.params[self.key]))
+        self.norms.append(float(np.linalg.norm(info.model.params[self.key])))
+
+
+def _decay_mask(model):
+    """``{name: True}`` for the weight of every Linear layer followed by a batch-norm layer, False elsewhere."""
+    normalized = {f"{i}.weight" for i, (layer, after) in enumerate(zip(model.layers, model.layers[1:]))
+                  if isinstance(layer, nn.Linear) and isinstance(after, nn.BatchNorm1d)}
+    return {name: name in normalized for name in model.params}
 
 
 @_one_thread
@@ -576,13 +596,14 @@ def weight_norm_runs(lr: float = 0.1, weight_decays=(0.0, 1e-2, 5e-2), epochs: i
     The first Linear layer of a 3-hidden-layer batch-norm network feeds a batch-norm layer, so the
     loss does not depend on its scale and its gradient is orthogonal to it: without weight decay
     :math:`\|W\|` can only grow, and the effective learning rate :math:`\alpha/\|W\|^2` falls. The decay
-    (torch's coupled ``weight_decay``) acts on the weights only (``optim.weights_only``). Returns
-    ``{wd: {"norms": (T,), "val_acc": float}}``."""
+    (torch's coupled ``weight_decay``) acts only on the weights of the three hidden Linear layers,
+    each followed by batch norm (:func:`_decay_mask`): the output layer, whose scale does matter, is
+    not decayed. Returns ``{wd: {"norms": (T + 1,) from before the first step, "val_acc": float}}``."""
     split = digits()
     out = {}
     for wd in weight_decays:
         model = make_net([64] * 3, norm="batch", rng=rng)
-        hook = _WeightNormHook("0.weight")
-        fit(model, optim.sgd(lr, weight_decay=wd, mask=optim.weights_only), epochs, batch_size, rng=rng, hooks=[hook])
+        hook = _WeightNormHook("0.weight", model.params["0.weight"])
+        fit(model, optim.sgd(lr, weight_decay=wd, mask=_decay_mask(model)), epochs, batch_size, rng=rng, hooks=[hook])
         out[wd] = SimpleNamespace(norms=np.array(hook.norms), val_acc=accuracy_in_mode(model, split.x_val, split.y_val))
     return out

@@ -24,12 +24,13 @@ class BatchStatisticsWidget(FigureWidget):
 
     def __init__(self, step: int = 100, momentum: float = 0.1):
         self.record = experiments.preactivation_record()
+        self._trace_cache = {}
         steps = len(self.record["batch norm"].batch_means)
         super().__init__({
             "step": widgets.IntSlider(value=step, min=1, max=steps, step=1, description="training step"),
             "momentum": widgets.FloatLogSlider(value=momentum, base=10, min=-2, max=0, step=0.25,
                                                description="momentum m (torch)", readout_format=".3f"),
-        }, figsize=(11.0, 3.6))
+        }, figsize=(11.0, 3.6), dpi=72)
 
     def draw_initial(self, fig):
         self.ax_hist, self.ax_mean, self.ax_var = fig.subplots(1, 3, width_ratios=[1.2, 1, 1])
@@ -42,7 +43,8 @@ class BatchStatisticsWidget(FigureWidget):
             "normalized": self.animate(self.ax_hist.stairs(zero, bins, color=COLORS["adam"], label="after batch norm")),
         }
         top = max(h.max() for h in (plain.histograms, bn.histograms, bn.normalized)) * 1.05
-        self.ax_hist.set(xlabel=f"pre-activations of hidden layer {bn.layer}", ylabel="count (256 images x 64 units)",
+        self.ax_hist.set(xlabel=f"pre-activations of hidden layer {bn.layer} (batches of {bn.batch_size})",
+                         ylabel="count (256 images x 64 units)",
                          ylim=(0, top))
         self.ax_hist.legend(loc="upper left", fontsize=7)
         t = np.arange(1, len(bn.batch_means) + 1)
@@ -72,18 +74,20 @@ class BatchStatisticsWidget(FigureWidget):
         self.stairs["batch norm"].set_data(bn.histograms[i])
         self.stairs["normalized"].set_data(bn.normalized[i])
         if momentum != getattr(self, "_momentum", None):  # moving the step alone needs no new average
-            self.traces = {"mean": experiments.running_average_trace(bn.batch_means, momentum),
-                           "variance": experiments.running_average_trace(bn.batch_vars, momentum, initial=1.0)}
+            if momentum not in self._trace_cache:            # each slider value is computed once
+                self._trace_cache[momentum] = {
+                    "mean": experiments.running_average_trace(bn.batch_means, momentum),
+                    "variance": experiments.running_average_trace(bn.batch_vars, momentum, initial=1.0)}
+            self.traces = self._trace_cache[momentum]
             self._momentum = momentum
             for what, line in self.running.items():
                 line.set_ydata(self.traces[what])
         for marker in self.markers:
             marker.set_xdata([step, step])
-        self.ax_hist.set_title(f"step {step} (batches of {bn.batch_size})")
-        self.ax_mean.set_title(f"m = {momentum:.3f}: running mean {self.traces['mean'][i]:+.3f}, "
-                               f"set {bn.population_means[i]:+.3f}", fontsize=9)
-        self.ax_var.set_title(f"running variance {self.traces['variance'][i]:.3f}, set {bn.population_vars[i]:.3f}",
-                              fontsize=9)
+        # short titles: drawing text is most of an update's time
+        self.ax_hist.set_title(f"step {step}")
+        self.ax_mean.set_title(f"running {self.traces['mean'][i]:+.3f}, set {bn.population_means[i]:+.3f}", fontsize=9)
+        self.ax_var.set_title(f"running {self.traces['variance'][i]:.3f}, set {bn.population_vars[i]:.3f}", fontsize=9)
 
 
 class BatchSizeModeWidget(FigureWidget):
@@ -100,7 +104,7 @@ class BatchSizeModeWidget(FigureWidget):
             "batch_size": widgets.SelectionSlider(options=list(self.data["batch_sizes"]), value=batch_size,
                                                   description="batch size"),
             "mode": widgets.ToggleButtons(options=["train", "eval"], value=mode, description="mode"),
-        }, figsize=(9.5, 3.6))
+        }, figsize=(9.5, 3.6), dpi=72)
 
     def draw_initial(self, fig):
         self.ax_prob, self.ax_mean = fig.subplots(1, 2)
@@ -154,7 +158,7 @@ class SmoothnessProbeWidget(FigureWidget):
         super().__init__({
             "checkpoint": widgets.SelectionSlider(options=[int(s) for s in steps], value=checkpoint,
                                                   description="training step"),
-        }, figsize=(9.5, 3.6))
+        }, figsize=(9.5, 3.6), dpi=72)
 
     def draw_initial(self, fig):
         self.ax_loss, self.ax_grad = fig.subplots(1, 2)
