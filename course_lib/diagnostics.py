@@ -389,6 +389,10 @@ def lsuv(model, x, *, tol: float = 0.1, max_iter: int = 10) -> tuple[dict, list]
     ``init="orthogonal"`` to follow it.) The output measured is the Linear layer's, before the
     activation.
 
+    The biases must be zero, as in the paper: a bias that varies across the units adds a variance
+    that no scaling of the weight removes (a ValueError names the layer). A layer whose variance is
+    still off by ``tol`` or more after ``max_iter`` rescalings raises a RuntimeError.
+
     The model is not modified: returns ``(params, scales)``, the new parameter dict (assign it
     with ``model.params = params``) and the total factor applied to each Linear layer's weight.
     """
@@ -402,17 +406,19 @@ def lsuv(model, x, *, tol: float = 0.1, max_iter: int = 10) -> tuple[dict, list]
     for i, layer in enumerate(model.layers):
         if isinstance(layer, Linear):
             weight, bias = params[f"{i}.weight"], params.get(f"{i}.bias")
+            if bias is not None and np.any(bias != 0):
+                raise ValueError(f"lsuv needs zero biases (as Mishkin and Matas start), but '{i}.bias' has "
+                                 f"max |b| = {np.abs(bias).max():.3g}; set the biases to 0 first")
             total = 1.0
             for _ in range(max_iter):
-                out = h @ weight.T + (0.0 if bias is None else bias)
-                v = float(out.var())
+                v = float((h @ weight.T).var())
                 if abs(v - 1.0) < tol or v == 0.0:
                     break
                 weight = weight / math.sqrt(v)
                 total /= math.sqrt(v)
             params[f"{i}.weight"] = weight
             scales.append(total)
-            h = h @ weight.T + (0.0 if bias is None else bias)
+            h = h @ weight.T
         else:
             h = layer.forward(h, "eval")
     return params, scales

@@ -198,6 +198,26 @@ def test_lsuv_gives_unit_output_variances_and_leaves_the_model_alone():
     np.testing.assert_allclose(params["0.weight"], before["0.weight"] * scales[0])
 
 
+def test_lsuv_refuses_non_zero_biases_and_reports_non_convergence():
+    # a bias that varies across units adds variance no weight scaling removes: the old loop
+    # shrank the weight to nearly 0 and returned silently
+    model = nn.mlp([20, 30, 30, 5], rng=0, init="orthogonal")
+    params = model.params
+    params["0.bias"] = 2.0 * np.random.default_rng(1).standard_normal(params["0.bias"].shape)
+    model.params = params
+    x = np.random.default_rng(2).standard_normal((256, 20))
+    with pytest.raises(ValueError, match=r"'0.bias'"):
+        diagnostics.lsuv(model, x)
+    # with zero biases one rescaling per layer is exact, even for tanh
+    params, _ = diagnostics.lsuv(nn.mlp([20, 30, 30, 5], rng=0, init="orthogonal", activation="tanh"),
+                                 5.0 * x, tol=1e-9, max_iter=1)
+    model = nn.mlp([20, 30, 30, 5], rng=0, activation="tanh")
+    model.params = params
+    for r in diagnostics.layer_statistics(model, 5.0 * x, mode="eval"):
+        if isinstance(r.layer, nn.Linear):
+            assert r.output.var() == pytest.approx(1.0, rel=1e-9)
+
+
 def test_bad_input_is_named():
     model = nn.mlp([3, 2], rng=0)
     with pytest.raises(TypeError, match="model"):

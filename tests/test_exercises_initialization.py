@@ -44,6 +44,10 @@ def test_standardize_reference_passes():
     (lambda shape: fans(shape)[::-1], "fan_in is shape[1]"),
     (lambda shape: (shape[1], shape[0]), "receptive field"),
     (lambda shape: (shape[1] * shape[2], shape[0] * shape[2]) if len(shape) > 2 else (shape[1], shape[0]), "k², not k"),
+    (lambda shape: (shape[1] * shape[2] ** 2, shape[0] * shape[2] ** 2) if len(shape) > 2 else (shape[1], shape[0]),
+     "product of ALL the kernel sizes"),
+    (lambda shape: (shape[1] * shape[-1] ** 2, shape[0] * shape[-1] ** 2) if len(shape) > 2 else (shape[1], shape[0]),
+     "product of the kernel sizes"),          # rejected by the non-square case, with the generic hint
 ])
 def test_fans_mistakes(wrong, hint):
     result = ex.check_fans.evaluate(wrong)
@@ -100,8 +104,26 @@ def test_standardize_mistakes_test_leak_variance_and_sigma_zero():
         x_train -= mean
         return x_train / std, (x_test - mean) / std
 
+    def own_mean(x_train, x_test):
+        mean, std = x_train.mean(axis=0), x_train.std(axis=0)
+        std = np.where(std > 0, std, 1.0)
+        return (x_train - mean) / std, (x_test - x_test.mean(axis=0)) / std
+
+    def tiny_guard(eps):
+        def wrong(x_train, x_test):
+            mean, std = x_train.mean(axis=0), x_train.std(axis=0)
+            std[std == 0] = eps
+            return (x_train - mean) / std, (x_test - mean) / std
+        return wrong
+
+    def plus_eps(x_train, x_test):
+        mean, std = x_train.mean(axis=0), x_train.std(axis=0)
+        return (x_train - mean) / (std + 1e-8), (x_test - mean) / (std + 1e-8)
+
     for wrong, hint in [(own, "TRAINING mean and std"), (pooled, "leaks test information"),
-                        (variance, "standard deviation, the square root")]:
+                        (variance, "standard deviation, the square root"), (own_mean, "OWN mean"),
+                        (tiny_guard(1e-12), "not by a tiny epsilon"), (tiny_guard(1e-8), "not by a tiny epsilon"),
+                        (plus_eps, "do not add an epsilon")]:
         result = ex.evaluate_standardize(wrong)
         assert result.status == FAIL and hint in result.hint, result.message
     result = ex.evaluate_standardize(sigma_zero)
@@ -114,4 +136,4 @@ def test_checkers_print_one_line(capsys):
     ex.check_standardize(standardize_splits)
     ex.check_fans(fans)
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines == ["[pass] standardize_splits: correct on all 2 test cases.", "[pass] fans: correct on all 4 test cases."]
+    assert lines == ["[pass] standardize_splits: correct on all 2 test cases.", "[pass] fans: correct on all 6 test cases."]

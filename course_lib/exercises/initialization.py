@@ -2,7 +2,8 @@
 
 Signatures (every function returns new values and leaves its inputs alone):
 
-* ``fans(shape)`` -> ``(fan_in, fan_out)`` for a dense ``(out, in)`` or conv ``(C_out, C_in, k, k)`` weight
+* ``fans(shape)`` -> ``(fan_in, fan_out)`` for a dense ``(out, in)`` or conv ``(C_out, C_in, k_h, k_w)``
+  (or 1-D ``(C_out, C_in, k)``) weight
 * ``init_scales(fan_in, fan_out)`` -> ``{"he_std", "glorot_std", "he_bound", "glorot_bound"}``:
   He's and Glorot's standard deviations for normal weights and the bounds ``a`` of the uniform
   ``U(-a, a)`` with the same variance
@@ -30,6 +31,8 @@ check_fans = Checker(
         Case("conv 3 -> 64 channels, 3x3 kernel, weight (64, 3, 3, 3)", ((64, 3, 3, 3),)),
         Case("conv 64 -> 128 channels, 5x5 kernel", ((128, 64, 5, 5),)),
         Case("1x1 conv 256 -> 32 channels", ((32, 256, 1, 1),)),
+        Case("conv 8 -> 16 channels, non-square 3x5 kernel, weight (16, 8, 3, 5)", ((16, 8, 3, 5),)),
+        Case("1-D conv 8 -> 16 channels, kernel 7, weight (16, 8, 7)", ((16, 8, 7),)),
     ),
     mistakes=(
         Mistake("the weight is stored (out, in), as in torch: fan_in is shape[1], fan_out is shape[0] "
@@ -40,6 +43,10 @@ check_fans = Checker(
                 lambda shape: (shape[1], shape[0])),
         Mistake("the receptive field is k_h * k_w = k², not k.",
                 lambda shape: (shape[1] * shape[2], shape[0] * shape[2]) if len(shape) > 2 else (shape[1], shape[0])),
+        Mistake("the receptive field is the product of ALL the kernel sizes, k_h * k_w (a 3x5 kernel sees "
+                "15 pixels, a 1-D kernel of 7 sees 7), not the first size squared.",
+                lambda shape: (shape[1] * shape[2] ** 2, shape[0] * shape[2] ** 2) if len(shape) > 2
+                else (shape[1], shape[0])),
     ),
     generic_hint="fan_in = shape[1] * (product of the kernel sizes), fan_out = shape[0] * (the same product).",
 )
@@ -116,6 +123,24 @@ def _by_variance(x_train, x_test):
     return (x_train - mean) / var, (x_test - mean) / var
 
 
+def _epsilon_for_constant(eps):
+    def wrong(x_train, x_test):
+        mean, std = x_train.mean(axis=0), x_train.std(axis=0)
+        std = np.where(std > 0, std, eps)
+        return (x_train - mean) / std, (x_test - mean) / std
+    return wrong
+
+
+def _epsilon_added(x_train, x_test):
+    mean, std = x_train.mean(axis=0), x_train.std(axis=0) + 1e-8
+    return (x_train - mean) / std, (x_test - mean) / std
+
+
+def _own_mean_train_std(x_train, x_test):
+    _, mean, std = data.standardize(x_train)
+    return (x_train - mean) / std, (x_test - x_test.mean(axis=0)) / std
+
+
 def _unbiased(x_train, x_test):
     _, mean, std = data.standardize(x_train, ddof=1)
     return data.standardize(x_train, mean, std)[0], data.standardize(x_test, mean, std)[0]
@@ -140,6 +165,16 @@ _checker_standardize = Checker(
                 "differently.", _own_statistics),
         Mistake("compute the mean and std on the training split only: pooling the test split into them "
                 "leaks test information into the preprocessing.", _pooled_statistics),
+        Mistake("the test split is centred with its OWN mean: use the training mean too (a deployed model "
+                "sees one input at a time and has only the training statistics).", _own_mean_train_std),
+        Mistake("a constant feature (sigma = 0) must be divided by 1, not by a tiny epsilon: a test value "
+                "that differs from the constant training value is then multiplied by 1/epsilon.",
+                _epsilon_for_constant(1e-12)),
+        Mistake("a constant feature (sigma = 0) must be divided by 1, not by a tiny epsilon: a test value "
+                "that differs from the constant training value is then multiplied by 1/epsilon.",
+                _epsilon_for_constant(1e-8)),
+        Mistake("do not add an epsilon to every std: it changes every feature slightly and turns a constant "
+                "feature's test deviation into a huge number; replace sigma = 0 by 1 instead.", _epsilon_added),
         Mistake("divide by the standard deviation, the square root of the variance.", _by_variance),
         Mistake("use the 1/N standard deviation (numpy's default ddof=0, as batch norm and scikit-learn), "
                 "not 1/(N-1).", _unbiased),
