@@ -9,6 +9,8 @@ r"""Batch normalization beyond the layer itself (chapter "Batch normalization").
   activation (Santurkar et al. 2018's "noisy BatchNorm").
 - :func:`calibrate_batchnorm`: replace the running averages of every batch-norm layer of a model
   by the exact statistics of a data set (the "population statistics").
+- :func:`fuse_sequential`: fold every ``Linear -> BatchNorm1d`` pair of a model into one Linear
+  (evaluation mode, source 003), with :func:`course_lib.nn.fuse_batchnorm`.
 
 Shapes are batch first: ``x`` is ``(N, D)``, N examples of D features.
 """
@@ -21,7 +23,8 @@ import numpy as np
 
 from course_lib import _validate, layers, nn
 
-__all__ = ["batchnorm_backward_components", "GhostBatchNorm1d", "NoisyBatchNorm1d", "calibrate_batchnorm"]
+__all__ = ["batchnorm_backward_components", "GhostBatchNorm1d", "NoisyBatchNorm1d", "calibrate_batchnorm",
+           "fuse_sequential"]
 
 _EPS_MODES = ("inside", "std")
 
@@ -204,3 +207,21 @@ def calibrate_batchnorm(model: nn.Sequential, x) -> nn.Sequential:
             layer.buffers["running_var"] = h.var(axis=0)
         h = layer.forward(h, "eval")
     return calibrated
+
+
+def fuse_sequential(model: nn.Sequential) -> nn.Sequential:
+    """A new Sequential in which every ``Linear`` followed by a ``BatchNorm1d`` is replaced by the one
+    Linear of :func:`course_lib.nn.fuse_batchnorm`; the other layers are shared, unchanged. Its
+    evaluation-mode outputs equal ``model``'s; it has no training mode to speak of (the batch
+    statistics are gone). ``model`` is not modified."""
+    if not isinstance(model, nn.Sequential):
+        raise TypeError(f"model must be an nn.Sequential, got {type(model).__name__}")
+    fused, i, layers_ = [], 0, model.layers
+    while i < len(layers_):
+        if isinstance(layers_[i], nn.Linear) and i + 1 < len(layers_) and isinstance(layers_[i + 1], nn.BatchNorm1d):
+            fused.append(nn.fuse_batchnorm(layers_[i], layers_[i + 1]))
+            i += 2
+        else:
+            fused.append(layers_[i])
+            i += 1
+    return nn.Sequential(*fused)

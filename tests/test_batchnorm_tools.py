@@ -140,3 +140,17 @@ def test_err_004_averaging_batch_standard_deviations_underestimates():
         stds.append(xb.std())
     assert np.mean(stds) / 2.0 == pytest.approx(0.9650 * np.sqrt(7 / 8), abs=0.01)  # c4(8) = 0.9650
     assert np.sqrt(layer.buffers["running_var"][0]) / 2.0 == pytest.approx(1.0, abs=0.01)
+
+
+def test_fuse_sequential_removes_every_batchnorm_and_keeps_the_eval_outputs():
+    from course_lib.experiments import batchnorm as be
+    model = be.make_net([16, 16], norm="batch", rng=4)
+    x = np.random.default_rng(5).standard_normal((40, 64))
+    for _ in range(3):
+        model.forward(x, "train")                    # running statistics away from (0, 1)
+    fused = bt.fuse_sequential(model)
+    assert [type(layer).__name__ for layer in fused.layers] == ["Linear", "ReLU", "Linear", "ReLU", "Linear"]
+    assert np.allclose(fused.forward(x, "eval"), model.forward(x, "eval"), rtol=1e-12, atol=1e-12)
+    assert len(model.layers) == 7
+    with pytest.raises(TypeError, match="model must be an nn.Sequential"):
+        bt.fuse_sequential(model.layers[0])
