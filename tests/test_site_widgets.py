@@ -134,6 +134,16 @@ def check_widget(page, name, spec, budget_moves=None):
     return problems, timings
 
 
+@pytest.mark.parametrize("docname", WIDGET_PAGES)
+def test_saved_widget_figures_are_what_the_widgets_draw(docname):
+    """The figure a chapter saved for each widget is what its course_lib widget draws now at the
+    saved values (else the chapter was executed with older code: run `make notebooks`). The site
+    shows the widget's current drawing either way; the downloaded notebook shows the saved one."""
+    stale = [name for name, spec in page_specs(docname).items()
+             if not widget_states.saved_figure_is_current(spec, docname.rsplit("/", 1)[-1])]
+    assert not stale, f"{docname}: saved figures out of date for {stale}; re-run the chapter with make notebooks"
+
+
 @pytest.fixture(scope="module")
 def widget_report(built_site):
     report = {}

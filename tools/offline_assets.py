@@ -257,12 +257,15 @@ def write_widget_states(app, exception):
     target.mkdir(parents=True, exist_ok=True)
     results = widget_states.precompute(jobs)
     for name, spec, _ in jobs:
-        (target / f"{name}.png").write_bytes(spec.png)
         script, error = results[name]
         if error:
+            (target / f"{name}.png").write_bytes(spec.png)
             LOGGER.warning(f"offline_assets: the widget {name} has no precomputed states: {error}")
             continue
         shutil.copyfile(script, target / f"{name}.js")
+        # the figure at the saved values as the widget draws it now (equal to the saved one
+        # unless the chapter needs `make notebooks`: tests/test_site_widgets.py says so)
+        shutil.copyfile(script.with_suffix(".png"), target / f"{name}.png")
     app.env.book_widget_jobs = []
 
 
@@ -272,9 +275,15 @@ SOLUTION_MARKER = re.compile(r'\n(?:[ \t]*|<span class="w">[ \t]*</span>)'
                              r'<span class="c1">###\s*(?:BEGIN|END) SOLUTION</span>(?=\n)')
 
 
+# "(exercise {ref}`ex-...`)" in a chapter renders as "(exercise Exercise 1.5)": the link text
+# already says it.
+DOUBLED_EXERCISE = re.compile(r'\b[Ee]xercise (<a class="reference internal"[^>]*><span class="std '
+                              r'std-(?:num)?ref">Exercise )')
+
+
 def strip_solution_markers(app, pagename, templatename, context, doctree):
     if "body" in context:
-        context["body"] = SOLUTION_MARKER.sub("", context["body"])
+        context["body"] = DOUBLED_EXERCISE.sub(r"\1", SOLUTION_MARKER.sub("", context["body"]))
 
 
 # Figures: the alternative text is the caption (MyST-NB writes the image's file name), and
@@ -349,7 +358,8 @@ def copy_assets(app, exception):
 # have no place to break: on a phone they pushed whole pages sideways. In the text they may
 # break anywhere, only where they would not fit otherwise; in a table they break only between
 # words ("break-word" leaves the columns their width: `anywhere` squeezed a code column to one
-# letter), and a table too wide for the screen scrolls in the theme's box. Code lines wrap
+# letter), and a table too wide for the screen scrolls in the theme's box (the index's tables,
+# one name per cell, still break anywhere). Code lines wrap
 # instead of being cut off at the edge of their box; display equations scroll in theirs.
 # Written to _static/book-site.css.
 SITE_CSS = """\
@@ -357,7 +367,7 @@ span.pre, table.indextable td, table.indextable td a, table.modindextable td, ta
   overflow-wrap: anywhere;
 }
 span.pre { white-space: normal; }  /* Sphinx: nowrap (inline code, signatures), which forbids any break */
-table span.pre, table.indextable td, table.indextable td a { overflow-wrap: break-word; }
+.pst-scrollable-table-container table span.pre { overflow-wrap: break-word; }
 div.highlight pre { white-space: pre-wrap; overflow-wrap: anywhere; }
 mjx-container[display="true"] { display: block; max-width: 100%; overflow-x: auto; overflow-y: hidden; }
 #pst-header { display: none; }  /* pydata's header band: sphinx-book-theme's article header has every button */

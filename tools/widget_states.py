@@ -256,13 +256,14 @@ def _signature(widget) -> list:
 
 
 def find_widget(spec: WidgetSpec, prefer: str = ""):
-    """(class, instance) of the course_lib widget whose controls are the saved ones and whose
-    figure at the saved values equals the saved figure; (None, reason) when there is none."""
+    """(class, instance, saved figure current?) of the course_lib widget whose controls are the
+    saved ones; preferably the one whose figure at the saved values equals the saved figure.
+    (None, reason, False) when no widget has these controls."""
     import numpy as np
 
     wanted = [(c.model, c.description) for c in spec.controls]
     saved = pixels(spec.png)
-    reasons = []
+    reasons, candidate = [], None
     for cls in widget_classes(prefer):
         try:
             widget = cls()
@@ -274,10 +275,17 @@ def find_widget(spec: WidgetSpec, prefer: str = ""):
         widget.set(**python_values(widget, spec, [c.default for c in spec.controls]))
         shown = pixels(widget.image.value)
         if shown.shape == saved.shape and np.array_equal(shown, saved):
-            return cls, widget
-        reasons.append(f"{cls.__module__}.{cls.__name__} has these controls but draws another "
-                       "figure at the saved values (re-run the chapter with `make notebooks`?)")
-    return None, "; ".join(reasons) or f"no course_lib widget has the controls {wanted}"
+            return cls, widget, True
+        candidate = candidate or (cls, widget, False)
+    if candidate:
+        return candidate
+    return None, "; ".join(reasons) or f"no course_lib widget has the controls {wanted}", False
+
+
+def saved_figure_is_current(spec: WidgetSpec, prefer: str = "") -> bool:
+    """Does the widget draw the saved figure at the saved values (or was the chapter executed
+    with older code, and needs `make notebooks`)?"""
+    return find_widget(spec, prefer)[2]
 
 
 def webp(rgba) -> bytes:
@@ -304,13 +312,14 @@ def group_key(spec: WidgetSpec, positions: list) -> tuple:
     return tuple(p for c, p in zip(spec.controls, positions) if c.kind != "slider")
 
 
-def render_states(spec: WidgetSpec, prefer: str = "") -> tuple[str, list, list]:
-    """(class path, bases, states) drawn by the widget itself: ``bases`` are full WebP figures,
+def render_states(spec: WidgetSpec, prefer: str = "") -> tuple[str, list, list, bytes]:
+    """(class path, bases, states, default PNG) drawn by the widget itself: ``bases`` are full WebP figures,
     one per drop-down/check-box setting; each state is ``[base index, WebP of the pixels that
     differ from the base]`` (``None`` when none differ), in :func:`state_index` order."""
-    cls, widget = find_widget(spec, prefer)
+    cls, widget, _ = find_widget(spec, prefer)
     if cls is None:
         raise LookupError(widget)
+    default_png = widget.image.value  # at the saved values: what the page shows first
     base_of, bases, base_pixels, states = {}, [], [], []
     for positions in all_positions(spec.controls):
         widget.set(**python_values(widget, spec, positions))
@@ -325,7 +334,7 @@ def render_states(spec: WidgetSpec, prefer: str = "") -> tuple[str, list, list]:
         if image.shape != base_pixels[k].shape:
             raise ValueError(f"{cls.__name__}: the figure changed size between settings")
         states.append([k, None if same else webp(difference(image, base_pixels[k]))])
-    return f"{cls.__module__}.{cls.__name__}", bases, states
+    return f"{cls.__module__}.{cls.__name__}", bases, states, default_png
 
 
 def _uri(data: bytes | None):
@@ -353,11 +362,12 @@ def _job(args) -> tuple[str, str | None, str]:
     spec = WidgetSpec(spec_json["model_id"], [Control(**c) for c in spec_json["controls"]],
                       base64.b64decode(spec_json["png"]))
     try:
-        class_path, bases, states = render_states(spec, prefer)
+        class_path, bases, states, default_png = render_states(spec, prefer)
     except Exception as error:
         return name, f"{type(error).__name__}: {error}", cached
     Path(cached).parent.mkdir(parents=True, exist_ok=True)
     Path(cached).write_text(states_script(name, class_path, spec, bases, states), encoding="utf-8")
+    Path(cached).with_suffix(".png").write_bytes(default_png)
     return name, None, cached
 
 
@@ -367,7 +377,7 @@ def precompute(jobs: list, workers: int = 2) -> dict:
     todo, results = [], {}
     for name, spec, prefer in jobs:
         cached = CACHE / f"{name}-{spec.key()}-{version}.js"
-        if cached.is_file():
+        if cached.is_file() and cached.with_suffix(".png").is_file():
             results[name] = (cached, None)
         else:
             spec_json = {"model_id": spec.model_id, "controls": [asdict(c) for c in spec.controls],
@@ -378,8 +388,8 @@ def precompute(jobs: list, workers: int = 2) -> dict:
             for name, error, cached in pool.map(_job, todo):
                 results[name] = (None, error) if error else (Path(cached), None)
     for name, (kept, _) in results.items():  # older figures of the same widget go
-        for old in CACHE.glob(f"{name}-*.js"):
-            if old != kept:
+        for old in CACHE.glob(f"{name}-*.*"):
+            if kept is None or old.with_suffix("") != kept.with_suffix(""):
                 old.unlink()
     return results
 
