@@ -36,6 +36,9 @@ OPEN = """async (path) => {
 
 CLOSE = """async (id) => {
   const panel = Array.from(window.jupyterapp.shell.widgets('main')).find(w => w.id === id);
+  // let the kernel finish starting first: closing a panel whose session is still starting
+  // throws an uncaught "Disposed" from JupyterLab's kernel connection (seen on a busy machine)
+  await panel.sessionContext.ready;
   await panel.sessionContext.shutdown();
   panel.close();
 }"""
