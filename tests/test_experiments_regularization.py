@@ -108,15 +108,21 @@ def test_meta_algorithm_with_continued_state_equals_trains_built_in_loop(digits)
     assert explicit.best_error == pytest.approx(loop["best_error"], rel=1e-12)
 
 
-def test_variance_of_averages_formula():
+def test_variance_of_averages_predicts_held_out_models():
     rng = np.random.default_rng(0)
     probs = rng.dirichlet(np.ones(3), size=(8, 50))          # (models, images, classes)
     y = rng.integers(0, 3, 50)
     res = rx._variance_of_averages(probs, y)
-    assert res["ks"] == [1, 2, 4]
-    assert res["measured"][0] == pytest.approx(res["v"])
+    assert res["ks"] == [1, 2, 4]                            # groups within the 4 held-out models
+    err = 1.0 - probs[:, np.arange(50), y]
+    # v is measured on the first half, the k = 1 error on the other half: not the same number
+    assert res["v"] == pytest.approx(np.mean(err[:4] ** 2))
+    assert res["measured"][0] == pytest.approx(np.mean(err[4:] ** 2)) and res["measured"][0] != res["v"]
+    # v = shared part + spread over models (for all models)
+    assert res["shared"] + res["spread"] == pytest.approx(np.mean(err ** 2))
     identical = rx._variance_of_averages(np.repeat(probs[:1], 8, axis=0), y)
     assert identical["c"] == pytest.approx(identical["v"]) and identical["measured"][-1] == pytest.approx(identical["v"])
+    assert identical["spread"] == pytest.approx(0.0, abs=1e-15)
 
 
 def test_dropout_forms_agree_in_expectation():
@@ -156,3 +162,9 @@ def test_noise_injection_on_the_three_places(digits):
     res = rx.noise_injection(digits, std=1.0, n_train=100, epochs=10, seeds=(0,))
     assert set(res) == {"none", "inputs", "hidden units", "weights"}
     assert res["weights"][0] < res["none"][0] - 0.2       # weight noise as large as the weights ruins the fit
+
+
+def test_adam_l2_shrinks_slower_than_lr_per_step_whatever_lambda():
+    steps = rx.adam_l2_shrink_steps(lr=1e-2, lams=(1e-2, 1.0), start=1.0, target=1e-2)
+    assert steps[1e-2] == steps[1.0]                 # lambda cancels in m / sqrt(v)
+    assert steps[1.0] > 0.99 / 1e-2                  # at most lr per step, so more than |w| / lr steps

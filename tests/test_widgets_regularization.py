@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from course_lib import linear_regularization as theory
+from course_lib.experiments import regularization as rx
 from course_lib.widgets.regularization import DropoutBoundaryWidget, EarlyStoppingWidget, RegularizationPathWidget
 
 
@@ -46,3 +47,10 @@ def test_dropout_widget_without_dropout_shows_one_network():
     w.set(p=0.5, masks=1)
     assert not np.allclose(w.images["scaled"].get_array(), w.images["mc"].get_array())
     assert w.ax_m.get_title().startswith("1 mask:")
+
+
+def test_early_stopping_widget_selects_on_a_validation_set_not_the_test_set():
+    w = EarlyStoppingWidget()
+    assert len(w.problem.y_test) == w.VALIDATION           # the curve the meta-algorithm sees
+    full = rx.digits_regression(n_train=100)
+    assert len(full.y_test) > w.VALIDATION

@@ -216,12 +216,16 @@ def decay_versus_penalty(split, lam: float = 1e-2, lr: float = 0.05, epochs: int
 
 @_one_thread
 def adam_l2_vs_adamw(split, lrs, l2s, decays, *, hidden=(64,), epochs=30, batch_size=64, rng=0) -> dict:
-    """Test accuracy over a (learning rate, λ) grid for Adam + L2 (coupled ``weight_decay=λ``) and
-    AdamW (decoupled, ``weight_decay=λ``), biases and batch-norm parameters not decayed
-    (``mask=optim.weights_only``). Loshchilov & Hutter 2019's figure, on the digits and small.
+    r"""Test accuracy over a (learning rate, λ) grid for Adam + L2 (torch's coupled ``weight_decay=λ``)
+    and AdamW in Loshchilov & Hutter 2019's convention, biases and batch-norm parameters not decayed
+    (``mask=optim.weights_only``). Their decay step is :math:`\eta_t\lambda\theta` with
+    :math:`\eta_t` the schedule multiplier (1 here, no schedule), not the learning rate α, so the
+    per-step decay λ does not depend on α; torch's AdamW multiplies by the learning rate
+    (:math:`\theta \leftarrow (1 - \alpha\lambda_\text{torch})\theta`), hence
+    ``weight_decay = λ / α`` in torch's terms.
     Returns ``{"Adam + L2": (len(lrs), len(l2s)) array, "AdamW": (len(lrs), len(decays)) array}``."""
     grids = {"Adam + L2": (l2s, lambda a, w: optim.adam(a, weight_decay=w, mask=optim.weights_only)),
-             "AdamW": (decays, lambda a, w: optim.adamw(a, weight_decay=w, mask=optim.weights_only))}
+             "AdamW": (decays, lambda a, w: optim.adamw(a, weight_decay=w / a, mask=optim.weights_only))}
     out = {}
     for name, (lams, make) in grids.items():
         acc = np.zeros((len(lrs), len(lams)))
@@ -231,6 +235,24 @@ def adam_l2_vs_adamw(split, lrs, l2s, decays, *, hidden=(64,), epochs=30, batch_
                                batch_size=batch_size, rng=rng, optimizer=make(a, w))
                 acc[i, j] = test_accuracy(model, split)
         out[name] = acc
+    return out
+
+
+def adam_l2_shrink_steps(lr: float = 1e-3, lams=(1e-2, 1.0), start: float = 1.0, target: float = 1e-3,
+                         max_steps: int = 20000) -> dict:
+    r"""Exercise ex-reg-adam-l2, measured: a weight with no data gradient under torch's
+    ``Adam(lr, weight_decay=λ)`` (gradient λw only). ``{λ: steps until |w| <= target}``, from w = start;
+    ``|w|/lr`` would be the count if every step moved it by the full lr."""
+    out = {}
+    for lam in lams:
+        opt = optim.adam(lr, weight_decay=lam)
+        w = np.array([float(start)])
+        state = opt.init(w)
+        for step in range(1, max_steps + 1):
+            w, state = opt.step(w, np.zeros(1), state)
+            if abs(w[0]) <= target:
+                break
+        out[lam] = step
     return out
 
 
@@ -546,8 +568,8 @@ def bootstrap_unique(n: int, draws: int = 200, rng=0) -> tuple[float, float]:
 def ensembles(split, n_models: int = 16, *, hidden=(32,), epochs=15, rng=0) -> dict:
     """``n_models`` networks differing only in their seed (same data), and ``n_models`` trained on
     bootstrap samples (``regularization.bagging``). For each kind: the probabilities of every model
-    on the test set (n_models, N, 10), the accuracy of the average of the first k, and the variance
-    of the averages of k models measured over disjoint groups against v/k + (k-1)c/k."""
+    on the test set (n_models, N, 10), the accuracy of the average of the first k, and
+    :func:`_variance_of_averages` (v and c from half the models, tested on the other half)."""
     train_only = split._replace(x_val=None, y_val=None)
     gen = _validate.rng("rng", rng)
 
@@ -566,24 +588,36 @@ def ensembles(split, n_models: int = 16, *, hidden=(32,), epochs=15, rng=0) -> d
 
 
 def _variance_of_averages(probs, y) -> dict:
-    r"""Goodfellow et al. §7.11 on the test set: the error of model k on image x is
-    :math:`\epsilon_k(x) = 1 - p_k(y|x)`; v is the mean of :math:`\epsilon_k^2` and c the mean of
-    :math:`\epsilon_k\epsilon_l` (k != l) over images and models. For k = 1, 2, 4, ...: the mean
-    squared error of the average of k models, over disjoint groups of k, next to v/k + (k-1)c/k."""
+    r"""Goodfellow et al. §7.11 on the test set, with the error of model k on image x
+    :math:`\epsilon_k(x) = 1 - p_k(y|x) \ge 0` (not zero-mean, unlike the book's setting).
+
+    v (mean of :math:`\epsilon_k^2`) and c (mean of :math:`\epsilon_k\epsilon_l`, k != l) are
+    measured on the FIRST half of the models; the mean squared error of averages of k models is
+    measured on the OTHER half (disjoint groups of k), next to v/k + (k-1)c/k. (On the same models
+    the two would agree by algebra, whatever the errors.) Also: the mean error, the part of v that
+    all models share, :math:`\mathbb E_x[\bar\epsilon(x)^2]` with :math:`\bar\epsilon` the mean over
+    all models, the spread :math:`\mathbb E_x[\operatorname{Var}_k \epsilon_k(x)]` that averaging can
+    remove, and the mean Pearson correlation between two models' errors over the images."""
     err = 1.0 - probs[:, np.arange(len(y)), y]           # (M, N)
     m = len(err)
-    gram = err @ err.T / err.shape[1]                     # E_x[eps_k eps_l], (M, M)
+    half = m // 2
+    fit_part, held_out = err[:half], err[half:]
+    gram = fit_part @ fit_part.T / err.shape[1]           # E_x[eps_k eps_l], (M/2, M/2)
     v = float(np.mean(np.diag(gram)))
-    c = float((gram.sum() - np.trace(gram)) / (m * (m - 1)))
+    c = float((gram.sum() - np.trace(gram)) / (half * (half - 1)))
     ks, measured, predicted = [], [], []
     k = 1
-    while k <= m // 2:
-        groups = err[: (m // k) * k].reshape(m // k, k, -1).mean(axis=1)   # (groups, N)
+    while k <= len(held_out):
+        groups = held_out[: (len(held_out) // k) * k].reshape(len(held_out) // k, k, -1).mean(axis=1)
         measured.append(float(np.mean(groups**2)))
         predicted.append(lr_theory.average_variance(v, c, k))
         ks.append(k)
         k *= 2
-    return {"v": v, "c": c, "ks": ks, "measured": measured, "predicted": predicted}
+    corr = np.corrcoef(err)
+    return {"v": v, "c": c, "ks": ks, "measured": measured, "predicted": predicted,
+            "mean_error": float(err.mean()), "shared": float(np.mean(err.mean(axis=0) ** 2)),
+            "spread": float(np.mean(err.var(axis=0))),
+            "pearson": float((corr.sum() - np.trace(corr)) / (m * (m - 1)))}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -691,7 +725,7 @@ def per_layer_penalties(split, lams=(0.0, 1e-2), *, n_train=300, epochs=60, rng=
 
 FINAL_CONFIGS = {
     "none": dict(),
-    "L2 (AdamW, weights only)": dict(optimizer="adamw"),
+    "weight decay (AdamW, weights only)": dict(optimizer="adamw"),
     "dropout (hidden p = 0.5)": dict(dropout=0.5),
     "augmentation (shift, rotate)": dict(augment=random_shift_rotate),
     "input noise σ = 0.1": dict(augment=lambda x, rng: regularization.gaussian_noise(x, 0.1, rng)),

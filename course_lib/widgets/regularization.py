@@ -60,15 +60,21 @@ class RegularizationPathWidget(FigureWidget):
 
 
 class EarlyStoppingWidget(FigureWidget):
-    """Gradient descent on the digits' least-squares problem: training and validation loss, source
+    """Gradient descent on the digits' least-squares problem (100 training images, 300 of the others
+    as the validation set): training and validation loss, source
     004's meta-algorithm with evaluation interval n and patience P (best step i* and stop marked),
     and beside it the spectral filter of early stopping at τ = i* against L2's."""
 
     LR = 0.02
     STEPS = 1500
+    VALIDATION = 300      # held-out images used as the validation set (the rest are never looked at)
 
     def __init__(self, patience: int = 5, interval: int = 10):
-        self.problem = rx.digits_regression(n_train=100)
+        held_out = rx.digits_regression(n_train=100)
+        # the meta-algorithm selects on this curve, so it must be a validation set, not a test set:
+        # gd_curves' "test" curve is on these 300 images only
+        self.problem = held_out._replace(x_test=held_out.x_test[:self.VALIDATION],
+                                         y_test=held_out.y_test[:self.VALIDATION])
         self.curves = rx.gd_curves(self.problem, self.LR, self.STEPS)
         self.h = theory.hessian(self.problem.x_train)
         self.lam, q = np.linalg.eigh(self.h)
