@@ -179,7 +179,7 @@ def layer_statistics(model, x, grad_output=None, *, mode: str = "train") -> list
     out = model.forward(x, mode, record=True)
     records = model.records
     if grad_output is not None:
-        if isinstance(grad_output, (np.random.Generator, int)) and not isinstance(grad_output, bool):
+        if isinstance(grad_output, (np.random.Generator, int, np.integer)) and not isinstance(grad_output, bool):
             g = _validate.rng("grad_output", grad_output).standard_normal(out.shape)
         else:
             g = _validate.array("grad_output", grad_output)
@@ -302,6 +302,8 @@ def condition_number(hessian, *, rtol: float = 1e-13) -> float:
         raise ValueError(f"hessian must be a symmetric square matrix, got shape {h.shape}")
     rtol = _validate.real("rtol", rtol, low=0.0, high=1.0, low_open=True, high_open=True)
     lam = np.linalg.eigvalsh(h)
+    if not lam[-1] > 0:
+        raise ValueError(f"hessian must have a positive eigenvalue, got largest eigenvalue {lam[-1]:.3g}")
     lam = lam[lam > rtol * lam[-1]]
     return float(lam[-1] / lam[0])
 

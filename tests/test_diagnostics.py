@@ -220,6 +220,11 @@ def test_lsuv_refuses_non_zero_biases_and_reports_non_convergence():
 
 def test_bad_input_is_named():
     model = nn.mlp([3, 2], rng=0)
+    with pytest.raises(ValueError, match="hessian must have a positive eigenvalue"):
+        diagnostics.condition_number(np.zeros((3, 3)))
+    x = np.ones((4, 3))
+    a, b = (diagnostics.layer_statistics(model, x, grad_output=seed)[-1].grad_output for seed in (3, np.int64(3)))
+    np.testing.assert_array_equal(a, b)            # a numpy integer is a seed, like a Python int
     with pytest.raises(TypeError, match="model"):
         diagnostics.initial_loss("model", np.zeros((2, 3)), np.zeros(2, dtype=int))
     with pytest.raises(ValueError, match="y must be integer labels"):

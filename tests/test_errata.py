@@ -193,6 +193,21 @@ def test_err_003_xavier_and_lecun_variances():
     assert xavier.var() / lecun.var() == pytest.approx(2 * fan_in / (fan_in + fan_out), rel=0.03)
 
 
+def test_err_003_local_gradients_small_but_gradients_grow():
+    """003's tanh network with std 1 weights: local gradients near 0, back-propagated gradients explode."""
+    from course_lib import diagnostics
+    width, depth = 200, 10
+    model = nn.mlp([width] * (depth + 1), rng=0, activation="tanh",
+                   init=lambda shape, rng: rng.standard_normal(shape))
+    x = np.random.default_rng(1).standard_normal((200, width))
+    records = diagnostics.layer_statistics(model, x, grad_output=2, mode="eval")
+    tanh_out = [r.output for r in records if not isinstance(r.layer, nn.Linear)]
+    grads = [r.grad_output.std() for r in records if isinstance(r.layer, nn.Linear)]
+    assert np.mean(1 - tanh_out[4] ** 2) < 0.15                        # "local gradients all zero"
+    assert grads[0] / grads[-1] > 2.0 ** (depth - 1)                   # yet the gradients grow towards the input
+    assert all(a > b for a, b in zip(grads, grads[1:]))
+
+
 def test_err_003_batchnorm_identity():
     rng = np.random.default_rng(6)
     x = 0.01 * rng.standard_normal((8, 3)) + 1.0          # small spread: eps matters
