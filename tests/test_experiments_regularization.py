@@ -168,3 +168,15 @@ def test_adam_l2_shrinks_slower_than_lr_per_step_whatever_lambda():
     steps = rx.adam_l2_shrink_steps(lr=1e-2, lams=(1e-2, 1.0), start=1.0, target=1e-2)
     assert steps[1e-2] == steps[1.0]                 # lambda cancels in m / sqrt(v)
     assert steps[1.0] > 0.99 / 1e-2                  # at most lr per step, so more than |w| / lr steps
+
+
+def test_laplace_map_is_the_lasso_and_the_check_can_fail(monkeypatch):
+    problem = rx.digits_regression(n_train=200)
+    res = rx.laplace_map_check(problem, s2=0.5, b=0.05)
+    assert res["alpha"] == pytest.approx(0.5 / (200 * 0.05))
+    assert res["largest_move"] < 1e-6 and res["largest_decrease"] < 1e-12 and np.sum(res["w_lasso"] == 0) > 0
+    # with the prior's scale mistaken (alpha twice too large) the search moves the weights
+    wrong = rx.lr_theory.lasso_diagonal
+    monkeypatch.setattr(rx.lr_theory, "lasso_diagonal", lambda w, h, alpha: wrong(w, h, 2 * alpha))
+    wrong_res = rx.laplace_map_check(problem, s2=0.5, b=0.05)
+    assert wrong_res["largest_move"] > 1e-3 and wrong_res["largest_decrease"] > 1e-6
