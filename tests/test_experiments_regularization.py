@@ -180,3 +180,19 @@ def test_laplace_map_is_the_lasso_and_the_check_can_fail(monkeypatch):
     monkeypatch.setattr(rx.lr_theory, "lasso_diagonal", lambda w, h, alpha: wrong(w, h, 2 * alpha))
     wrong_res = rx.laplace_map_check(problem, s2=0.5, b=0.05)
     assert wrong_res["largest_move"] > 1e-3 and wrong_res["largest_decrease"] > 1e-6
+
+
+def test_penalizing_the_bias_shrinks_it_and_underfits():
+    problem = rx.digits_regression(n_train=200)
+    res = rx.bias_penalty(problem, alphas=(1.0,))[1.0]
+    b_free, train_free, _ = res["bias free"]
+    b_pen, train_pen, _ = res["bias penalized"]
+    assert b_free == pytest.approx(np.mean(np.sign(problem.y_train)))
+    assert np.sign(problem.y_train).tolist().count(1.0) > 0          # both classes present
+    assert 0 < abs(b_pen) < abs(b_free) and train_pen > train_free
+    # the closed form with the bias free is the minimizer: a nearby bias gives a larger objective
+    x1 = np.hstack([problem.x_train, np.ones((len(problem.x_train), 1))])
+    t = np.sign(problem.y_train)
+    w = rx.lr_theory.ridge(problem.x_train, t - t.mean(), 1.0)
+    for db in (-0.01, 0.01):
+        assert rx.mse(x1, t, np.r_[w, b_free + db]) > rx.mse(x1, t, np.r_[w, b_free])

@@ -202,6 +202,26 @@ def laplace_map_check(problem: Regression, s2: float, b: float) -> dict:
             "largest_decrease": float(max(decreases))}
 
 
+def bias_penalty(problem: Regression, alphas=(0.1, 1.0)) -> dict:
+    r"""Why the bias is left out of the penalty, on the least-squares problem with its targets
+    *uncentred* (+1 for a 3, -1 otherwise: their mean is far from 0). The model
+    :math:`w^\top x + b`, fitted by ridge with α on w only (b free: b is the targets' mean, since the
+    features are centred) and with α on w and b (a column of ones in X). ``{α: {"bias free":
+    (b, train J, test J), "bias penalized": (...)}}``."""
+    # the centred targets are t - mean(t) with t = +-1 and |mean(t)| < 1: their sign is t
+    t_train, t_test = np.sign(problem.y_train), np.sign(problem.y_test)
+    ones_train, ones_test = np.ones((len(t_train), 1)), np.ones((len(t_test), 1))
+    x_train, x_test = np.hstack([problem.x_train, ones_train]), np.hstack([problem.x_test, ones_test])
+    out = {}
+    for alpha in alphas:
+        w = lr_theory.ridge(problem.x_train, t_train - t_train.mean(), alpha)
+        free = np.r_[w, t_train.mean()]
+        penalized = lr_theory.ridge(x_train, t_train, alpha)
+        out[alpha] = {name: (float(v[-1]), mse(x_train, t_train, v), mse(x_test, t_test, v))
+                      for name, v in (("bias free", free), ("bias penalized", penalized))}
+    return out
+
+
 @_one_thread
 def regularization_path(problem: Regression, alphas) -> dict:
     """Closed-form L2 and L1 solutions for each α: weights (len(alphas), D) and train/test J."""
