@@ -369,14 +369,18 @@ span.pre, table.indextable td, table.indextable td a, table.modindextable td, ta
 span.pre { white-space: normal; }  /* Sphinx: nowrap (inline code, signatures), which forbids any break */
 .pst-scrollable-table-container table span.pre { overflow-wrap: break-word; }
 div.highlight pre { white-space: pre-wrap; overflow-wrap: anywhere; }
-mjx-container[display="true"] { display: block; max-width: 100%; overflow-x: auto; overflow-y: hidden; }
+mjx-container[display="true"] { display: block; position: relative; max-width: 100%; overflow-x: auto; overflow-y: hidden; }
+.math > mjx-container { position: relative; max-width: 100%; overflow-x: auto; overflow-y: hidden; }  /* \[...\] inside a paragraph */
 #pst-header { display: none; }  /* pydata's header band: sphinx-book-theme's article header has every button */
 /* The reference's hundreds of entries: the browser lays out only those near the screen. */
 .bd-article section > dl.py { content-visibility: auto; contain-intrinsic-size: auto 400px; }
-/* On a phone a figure keeps its drawn size (its labels stay legible) and scrolls in its box. */
+/* On a phone a figure keeps its drawn size (its labels stay legible) and scrolls in its box;
+   so does a formula in a docstring too long for the line (MathJax does not break inline math). */
 @media (max-width: 576px) {
   .cell_output, figure { overflow-x: auto; }
   .cell_output > img, figure img { max-width: none; }
+  dd mjx-container:not([display="true"]) { display: inline-block; position: relative; max-width: 100%; overflow-x: auto;
+    overflow-y: hidden; vertical-align: middle; }
 }
 """
 
