@@ -196,3 +196,14 @@ def test_penalizing_the_bias_shrinks_it_and_underfits():
     w = rx.lr_theory.ridge(problem.x_train, t - t.mean(), 1.0)
     for db in (-0.01, 0.01):
         assert rx.mse(x1, t, np.r_[w, b_free + db]) > rx.mse(x1, t, np.r_[w, b_free])
+
+
+def test_training_with_input_noise_approaches_ridge_at_sigma_squared():
+    problem = rx.digits_regression(n_train=200)
+    res = rx.noisy_training_vs_ridge(problem, 0.5, lr=0.05, steps=1000)
+    w_star = rx.lr_theory.least_squares(problem.x_train, problem.y_train)
+    unregularized_gap = np.linalg.norm(w_star - res["ridge"]) / np.linalg.norm(res["ridge"])
+    assert res["gap"] < 0.2 * unregularized_gap
+    # against ridge at another alpha it is further away
+    other = rx.lr_theory.ridge(problem.x_train, problem.y_train, 1.0)
+    assert np.linalg.norm(res["w"] - other) / np.linalg.norm(other) > 2 * res["gap"]

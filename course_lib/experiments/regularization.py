@@ -151,6 +151,23 @@ def train_linear(problem: Regression, penalty, *, lr=0.1, steps=3000):
 
 
 @_one_thread
+def noisy_training_vs_ridge(problem: Regression, std: float, *, lr=0.05, steps=2000, rng=0) -> dict:
+    r"""Bishop's statement as training: full-batch SGD on ``Linear(D, 1)`` with ``MSELoss`` (2J), a
+    fresh Gaussian noise of standard deviation ``std`` added to the features at every step
+    (``train(..., augment=...)``), against ridge with α = std². In expectation the loss is
+    :math:`2J + \sigma^2\|w\|^2 = 2(J + \tfrac{\sigma^2}{2}\|w\|^2)`; the last iterate still moves
+    with the noise. Returns ``{"w", "ridge", "gap"}`` (gap relative to ‖w_ridge‖)."""
+    std = _validate.real("std", std, low=0.0)
+    x, y = problem.x_train, problem.y_train[:, None]
+    model = nn.Sequential(nn.Linear(x.shape[1], 1, rng=0, init="zeros"))
+    train.train(model, optim.sgd(lr), (x, y), steps, len(x), loss=nn.MSELoss(), rng=rng,
+                augment=lambda batch, gen: batch + std * gen.standard_normal(batch.shape))
+    w = model.params["0.weight"][0].copy()
+    ridge = lr_theory.ridge(problem.x_train, problem.y_train, std**2)
+    return {"w": w, "ridge": ridge, "gap": float(np.linalg.norm(w - ridge) / np.linalg.norm(ridge))}
+
+
+@_one_thread
 def penalties_against_closed_forms(problem: Regression, alpha: float = 0.5) -> dict:
     """Ridge and lasso on the digits' least-squares problem, trained by ``course_lib.train``
     against Goodfellow's closed forms. ``MSELoss`` is 2J, so the penalty :math:`\\tfrac{\\lambda}{2}\\|w\\|^2`
