@@ -370,7 +370,7 @@ span.pre { white-space: normal; }  /* Sphinx: nowrap (inline code, signatures), 
 .pst-scrollable-table-container table span.pre { overflow-wrap: break-word; }
 div.highlight pre { white-space: pre-wrap; overflow-wrap: anywhere; }
 mjx-container[display="true"] { display: block; position: relative; max-width: 100%; overflow-x: auto; overflow-y: hidden; }
-.math > mjx-container { position: relative; max-width: 100%; overflow-x: auto; overflow-y: hidden; }  /* \[...\] inside a paragraph */
+.math > mjx-container { position: relative; max-width: 100%; overflow-x: auto; overflow-y: hidden; }  /* display math inside a paragraph */
 #pst-header { display: none; }  /* pydata's header band: sphinx-book-theme's article header has every button */
 /* The reference's hundreds of entries: the browser lays out only those near the screen. */
 .bd-article section > dl.py { content-visibility: auto; contain-intrinsic-size: auto 400px; }
