@@ -17,14 +17,12 @@ browser tests (tests/test_site_speed.py) run it on the site they build and write
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 import gzip
 import http.server
 import io
 import statistics
 import sys
-import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,19 +61,10 @@ class GzipHandler(http.server.SimpleHTTPRequestHandler):
         return io.BytesIO(body)
 
 
-@contextlib.contextmanager
 def serve_compressed(directory: Path):
-    """Serve ``directory`` on a free localhost port, as a static host would; yields the URL."""
-    handler = functools.partial(GzipHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    """Serve ``directory`` on a free localhost port, as a static host would (gzip); yields the URL."""
+    from site_fixtures import serve
+    return serve(directory, GzipHandler)
 
 
 TIMES = """async () => {

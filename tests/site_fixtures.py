@@ -78,9 +78,12 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def serve(directory: Path):
-    """Serve ``directory`` on 127.0.0.1 (a free port) in a thread; yields the base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(directory))
+def serve(directory: Path, handler_class=None):
+    """Serve ``directory`` on 127.0.0.1 (a free port) in a thread; yields the base URL.
+
+    ``handler_class`` defaults to a quiet static-file handler (benchmarks/site_speed.py passes one
+    that gzips text, as static hosts do)."""
+    handler = functools.partial(handler_class or _QuietHandler, directory=str(directory))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
