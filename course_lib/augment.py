@@ -37,18 +37,26 @@ def _per_image(name, value, n):
 
 
 def _sample(images, rows, cols):
-    r"""Bilinear interpolation of ``images`` (N, H, W) at real coordinates ``rows``, ``cols`` (N, H, W); 0 outside."""
+    r"""Bilinear interpolation of ``images`` (N, H, W) at real coordinates ``rows``, ``cols`` (N, H, W); 0 outside.
+
+    The value at (r, c) is the sum over the four pixels around it, weighted by
+    :math:`(1 - f_r)(1 - f_c)`, :math:`(1 - f_r) f_c`, :math:`f_r (1 - f_c)` and :math:`f_r f_c`
+    with :math:`f = r - \lfloor r \rfloor`. The pixels are read from the images on a zero frame
+    two pixels wide, so a corner outside the image reads 0 (a corner farther out is moved onto the
+    frame: its weight stays what it was, its value 0); one gather per corner, for all images at once.
+    """
     n, h, w = images.shape
     r0, c0 = np.floor(rows).astype(int), np.floor(cols).astype(int)
     fr, fc = rows - r0, cols - c0
+    framed = np.zeros((n, h + 4, w + 4), dtype=images.dtype)
+    framed[:, 2:h + 2, 2:w + 2] = images
+    width = w + 4
+    # index of each top-left corner in the framed images, flattened
+    top_left = ((np.arange(n) * (h + 4))[:, None, None] + np.clip(r0, -2, h) + 2) * width + np.clip(c0, -2, w) + 2
+    pixels = framed.reshape(-1)
     out = np.zeros_like(rows)
-    batch = np.arange(n)[:, None, None]
-    for dr, wr in ((0, 1.0 - fr), (1, fr)):
-        for dc, wc in ((0, 1.0 - fc), (1, fc)):
-            r, c = r0 + dr, c0 + dc
-            inside = (r >= 0) & (r < h) & (c >= 0) & (c < w)
-            values = images[batch, np.clip(r, 0, h - 1), np.clip(c, 0, w - 1)]
-            out += wr * wc * np.where(inside, values, 0.0)
+    for offset, wr, wc in ((0, 1.0 - fr, 1.0 - fc), (1, 1.0 - fr, fc), (width, fr, 1.0 - fc), (width + 1, fr, fc)):
+        out += wr * wc * pixels[top_left + offset]
     return out
 
 

@@ -22,6 +22,10 @@ off-diagonal -0.94387604 is the correlation -0.94293216 times 1000/999. Its "Whi
 """
 from __future__ import annotations
 
+import functools
+import gzip
+import importlib.util
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -51,6 +55,22 @@ class Split(NamedTuple):
     y_test: np.ndarray
 
 
+@functools.cache
+def _digits_table() -> np.ndarray:
+    """scikit-learn's ``digits.csv.gz`` (1797 rows: 64 pixels 0..16, then the label), read as
+    ``sklearn.datasets.load_digits`` reads it (``np.loadtxt``), but without importing scikit-learn,
+    whose import (scipy.stats, pandas) takes longer than everything else in a chapter's first cell.
+    Read once per process; the array is read-only."""
+    spec = importlib.util.find_spec("sklearn")  # finds the package without running it
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("load_digits needs scikit-learn installed (its bundled digits.csv.gz)")
+    path = Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "digits.csv.gz"
+    with gzip.open(path, mode="rt", encoding="utf-8") as file:
+        table = np.loadtxt(file, delimiter=",")
+    table.flags.writeable = False
+    return table
+
+
 def load_digits(*, val_fraction: float = 0.2, test_fraction: float = 0.2, rng=0,
                 scale: bool = True) -> Split:
     """scikit-learn's handwritten digits, split class by class (stratified) by a shuffle drawn from ``rng``.
@@ -66,8 +86,6 @@ def load_digits(*, val_fraction: float = 0.2, test_fraction: float = 0.2, rng=0,
     Split
         ``x_*`` of shape ``(N, 64)`` (an 8x8 image per row, row-major), ``y_*`` of shape ``(N,)``.
     """
-    from sklearn.datasets import load_digits as _sk_load_digits  # ships with scikit-learn
-
     val_fraction = _validate.real("val_fraction", val_fraction, low=0.0, high=1.0)
     test_fraction = _validate.real("test_fraction", test_fraction, low=0.0, high=1.0)
     if val_fraction + test_fraction >= 1.0:
@@ -75,9 +93,9 @@ def load_digits(*, val_fraction: float = 0.2, test_fraction: float = 0.2, rng=0,
                          f"= {val_fraction + test_fraction:g}")
     scale = _validate.boolean("scale", scale)
     rng = _validate.rng("rng", rng)
-    digits = _sk_load_digits()
-    x = digits.data.astype(np.float64) / (16.0 if scale else 1.0)
-    y = digits.target.astype(np.int64)
+    table = _digits_table()
+    x = table[:, :-1] / (16.0 if scale else 1.0)
+    y = table[:, -1].astype(np.int64)
     parts = {"train": [], "val": [], "test": []}
     for label in np.unique(y):
         idx = rng.permutation(np.flatnonzero(y == label))

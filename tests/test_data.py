@@ -31,6 +31,22 @@ def test_digits_split_is_fixed_disjoint_stratified_and_complete():
     np.testing.assert_array_equal(from_generator.y_train, other.y_train)
 
 
+def test_digits_are_scikit_learns_read_without_importing_it():
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    table = data._digits_table()
+    np.testing.assert_array_equal(table[:, :-1], digits.data)
+    np.testing.assert_array_equal(table[:, -1], digits.target)
+    raw = data.load_digits(scale=False)
+    rows = np.concatenate([raw.x_train, raw.x_val, raw.x_test])
+    labels = np.concatenate([raw.y_train, raw.y_val, raw.y_test])
+    order = np.lexsort(np.c_[rows, labels].T)
+    expected = np.lexsort(np.c_[digits.data, digits.target].T)
+    np.testing.assert_array_equal(rows[order], digits.data[expected])
+    np.testing.assert_array_equal(labels[order], digits.target[expected])
+
+
 @pytest.mark.parametrize("call, error, message", [
     (lambda: data.load_digits(val_fraction=0.5, test_fraction=0.5), ValueError,
      "val_fraction \\+ test_fraction must be < 1, got 0.5 \\+ 0.5 = 1"),
