@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 from typing import NamedTuple
 
 import numpy as np
@@ -72,32 +73,47 @@ def _one_thread(function):
     return wrapped
 
 
-def _normal(std):
-    def initializer(shape, rng):
-        return std * rng.standard_normal(shape)
-    return initializer
-
-
 def deep_network(width: int, depth: int, std: float, activation: str, *, rng=0, dtype=np.float64) -> nn.Sequential:
     r"""``depth`` blocks ``Linear(width, width, bias=False) -> activation``, weights
     :math:`\mathcal N(0, \text{std}^2)` (source 003's ``np.random.randn(fan_in, fan_out) * std``,
     stored in torch's (out, in) layout). ``activation``: ``"tanh"``, ``"relu"`` or ``"linear"``.
     ``dtype=np.float32`` stores the weights in single precision (twice as fast; fed float32 inputs,
-    the whole pass is float32)."""
+    the whole pass is float32). Layer l's weights are ``std`` times the standard normal draws of
+    the l-th stream spawned from ``rng``, so networks of one seed and several stds share their draws
+    (made once per seed: :func:`_unit_weights`)."""
     width = _validate.integer("width", width, low=1)
     depth = _validate.integer("depth", depth, low=1)
     std = _validate.real("std", std, low=0.0)
     if activation not in _ACTIVATION_LAYERS:
         raise ValueError(f"activation must be one of {sorted(_ACTIVATION_LAYERS)}, got {activation!r}")
-    streams = _validate.rng("rng", rng).spawn(depth)
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, (bool, np.bool_)) and rng >= 0:
+        units = _unit_weights(width, depth, int(rng))
+    else:
+        units = _draw_unit_weights(width, depth, rng)
     layers = []
-    for stream in streams:
-        layer = nn.Linear(width, width, rng=stream, init=_normal(std), bias=False)
-        layer.params["weight"] = layer.params["weight"].astype(dtype)
+    for unit in units:
+        layer = nn.Linear(width, width, rng=0, init="zeros", bias=False)
+        layer.params["weight"] = (std * unit).astype(dtype, copy=False)
         layers.append(layer)
         if _ACTIVATION_LAYERS[activation] is not None:
             layers.append(_ACTIVATION_LAYERS[activation]())
     return nn.Sequential(*layers)
+
+
+def _draw_unit_weights(width, depth, rng):
+    """One standard normal (width, width) matrix from each of ``depth`` streams spawned from ``rng``
+    (what ``nn.Linear(width, width, rng=stream, init=...)`` draws for a normal initializer)."""
+    return [stream.standard_normal((width, width)) for stream in _validate.rng("rng", rng).spawn(depth)]
+
+
+@functools.lru_cache(maxsize=4)
+def _unit_weights(width, depth, seed):
+    """:func:`_draw_unit_weights` for an int seed, drawn once and kept (read-only): the depth
+    experiment and the signal map build many networks from one seed, differing only in std."""
+    units = tuple(_draw_unit_weights(width, depth, seed))
+    for unit in units:
+        unit.flags.writeable = False
+    return units
 
 
 class DepthRun(NamedTuple):
