@@ -1,11 +1,12 @@
 // Search ranks the book's pages before the entries of the course_lib reference: a reader who
 // searches "momentum" wants the chapter first, then the functions. (Sphinx's default scores,
-// with the reference page's results moved after every other page's; tools/offline_assets.py
-// sets html_search_scorer to this file.)
+// with the results of the reference's pages, book/appendix/api and book/appendix/api/*, moved
+// after every other page's; tools/offline_assets.py sets html_search_scorer to this file.)
+const REFERENCE_PAGE = /(^|\/)appendix\/api(\/|$)/;
 var Scorer = {
   score: (result) => {
     const [docname, , , , score] = result;
-    return docname.endsWith("appendix/api") ? score - 1000 : score;
+    return REFERENCE_PAGE.test(docname) ? score - 1000 : score;
   },
   objNameMatch: 11,
   objPartialMatch: 6,
