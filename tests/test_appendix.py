@@ -86,8 +86,8 @@ def module_sections(page):
     sections = {}
     parts = re.split(r"^``(course_lib[\w.]*)``\n\^+\n", text, flags=re.M)
     for name, body in zip(parts[1::2], parts[2::2]):
-        contents = re.match(r"\s*\*\*Contents:\*\* (.*)\n", body)
-        summary = re.search(rf"^- {{py:mod}}`{re.escape(name)}`: (.*)$", text, re.M)
+        contents = re.match(r"\s*\*\*Contents:\*\* (.*?)\n\n", body, re.S)
+        summary = re.search(rf"^- {{py:mod}}`{re.escape(name)}`: (.*?)\n(?!  )", text, re.M | re.S)
         sections[name] = (contents.group(1) if contents else "", summary.group(1) if summary else None)
     return sections
 
