@@ -313,6 +313,27 @@ def keep_freed_memory():
     libc.mallopt(m_trim_threshold, 128 << 20)
 
 
+def _flat_access(model: Sequential, layout: Layout, dtype):
+    """``(gradient_vector, to_layers)`` for a training loop stepping ``model``'s parameters as one vector.
+
+    ``gradient_vector()`` gathers the gradients of the last backward pass straight from the layers
+    into one vector of ``dtype``, in the order of ``layout.names``; ``to_layers(vector)`` hands each
+    layer its parameters as views of ``vector``. What ``layout.ravel(model.grads)`` and
+    ``model.params = layout.unravel(vector)`` do, without their dicts and checks: the names and
+    shapes are right by construction (``layout = Layout(model.params)``).
+    """
+    slots = [(layer.params, layer.grads, name) for layer in model.layers for name in layer.params]
+
+    def gradient_vector():
+        return np.concatenate([grads[name].reshape(-1) for _, grads, name in slots]).astype(dtype, copy=False)
+
+    def to_layers(vector):
+        for (params, _, name), shape, a, b in zip(slots, layout.shapes, layout.starts, layout.ends):
+            params[name] = vector[a:b].reshape(shape)
+
+    return gradient_vector, to_layers
+
+
 def train(model: Sequential, optimizer: Optimizer, data, epochs: int, batch_size: int, *, state=None, rng=None,
           hooks=(), clip_grad_norm=None, max_norm=None, dtype=None, loss=None, regularizers=(), augment=None,
           weight_noise: float = 0.0, early_stopping: EarlyStopping | None = None, drop_last: bool = False) -> History:
@@ -438,14 +459,7 @@ def _train(model, optimizer, data, epochs, batch_size, state, rng, hooks, clip, 
     # Every step, the gradients straight from the layers and the new parameters straight to them,
     # in the order of layout.names (what model.grads / model.params = ... do, without their dicts
     # and checks: the shapes are right by construction).
-    slots = [(layer.params, layer.grads, name) for layer in model.layers for name in layer.params]
-
-    def gradient_vector():
-        return np.concatenate([grads[name].reshape(-1) for _, grads, name in slots]).astype(dtype, copy=False)
-
-    def to_layers(vector):
-        for (params, _, name), shape, a, b in zip(slots, layout.shapes, layout.starts, layout.ends):
-            params[name] = vector[a:b].reshape(shape)
+    gradient_vector, to_layers = _flat_access(model, layout, dtype)
     if early_stopping is not None:
         early_stopping.reset(model.state_dict())
 

@@ -159,13 +159,14 @@ def fit_batches(model, opt, x, y, batches, *, hooks=()):
     theta = layout.ravel(model.params)
     state = layout.ravel_state(opt.init(model.params))
     step_fn = opt.flat_step(layout)
-    model.params = layout.unravel(theta)
+    gradient_vector, to_layers = train._flat_access(model, layout, theta.dtype)
+    to_layers(theta)
     losses = []
     for step, idx in enumerate(batches, start=1):
         value = loss.forward(model.forward(x[idx], "train"), y[idx])
         model.backward(loss.backward(), input_grad=False)
-        theta, state = step_fn(theta, layout.ravel(model.grads), state)
-        model.params = layout.unravel(theta)
+        theta, state = step_fn(theta, gradient_vector(), state)
+        to_layers(theta)
         losses.append(value)
         info = SimpleNamespace(model=model, step=step, batch_loss=value)
         for hook in hooks:
