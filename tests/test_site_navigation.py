@@ -97,7 +97,13 @@ REFERENCE = [d for d in toc_docnames() if d == "book/appendix/api" or d.startswi
 # a page taller than this on a phone is one a reader cannot find their way through: split it
 REFERENCE_MAX_HEIGHT_PX = 50_000
 
-REFERENCE_LAYOUT = """() => {
+# The site lays out a reference entry only when it scrolls into view (content-visibility: auto,
+# tools/offline_assets.py); every entry is laid out first, so that its real width and height count.
+REFERENCE_LAYOUT = """async () => {
+  const style = document.createElement('style');
+  style.textContent = '* { content-visibility: visible !important; }';
+  document.head.appendChild(style);
+  await new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(resolve)));
   const sigs = Array.from(document.querySelectorAll('article dl.py > dt.sig[id]'))
     .filter(dt => !dt.parentElement.closest('dd'));   // module-level objects, not the methods
   const modules = Array.from(document.querySelectorAll('article section > h2'))
