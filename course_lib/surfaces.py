@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from course_lib import _validate
+from course_lib import _validate, optim
 
 __all__ = [
     "Surface",
@@ -416,12 +416,22 @@ def run(optimizer, surface, x0, steps, *, rng=None) -> Run:
     trajectory = np.empty((steps + 1, surface.dim))
     trajectory[0] = x
     state = optimizer.init(x)
-    fast = getattr(optimizer, "_raw_step", None)
+    step, lookahead = _unchecked(optimizer)
     for k in range(steps):
-        g = gradient(optimizer.lookahead(x, state))
-        x, state = fast(x, g, state) if fast is not None else optimizer.step(x, g, state)
+        g = gradient(x if lookahead is None else lookahead(x, state))
+        x, state = step(x, g, state)
         trajectory[k + 1] = x
     return Run(trajectory, np.asarray(surface._value(trajectory), dtype=np.float64))
+
+
+def _unchecked(optimizer):
+    """``(step, lookahead)`` of ``optimizer`` for :func:`run`'s loop, which builds x and the state
+    itself: for a course_lib.optim Optimizer its ``flat_step`` (the same update rule, with the learning
+    rate and decay worked out once instead of on every step, and no argument checks) and its raw
+    look-ahead (None: the gradient is taken at x); for any other object its public methods."""
+    if isinstance(optimizer, optim.Optimizer):
+        return optimizer.flat_step(None), optimizer._lookahead
+    return optimizer.step, optimizer.lookahead
 
 
 #: A run farther than this from its start counts as diverged (see :func:`race`).

@@ -6,14 +6,17 @@ control must change the picture.
 """
 import importlib
 import inspect
+import io
 import pkgutil
 
 import ipywidgets
 import numpy as np
 import pytest
+from PIL import Image as PILImage
 
 import course_lib.widgets
 from course_lib.widgets import FigureWidget
+from course_lib.widgets._core import encode_png
 from course_lib.widgets.ewma import EWMASeriesWidget, WeightKernelWidget
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -125,6 +128,33 @@ def test_blitted_updates_show_what_a_full_redraw_shows(cls):
         assert bytes(widget.image.value) == blitted, f"moving {name!r} left part of the figure stale"
 
 
+@pytest.mark.parametrize("cls", WIDGETS, ids=lambda c: c.__name__)
+def test_a_kept_background_shows_what_a_full_redraw_shows(cls):
+    """A state's static background is kept and reused when the reader comes back to it (another
+    surface and back, say), or drawn ahead at construction: after a first pass over every
+    control's range, a second pass must show, at every value, what a full re-render shows."""
+    widget = cls()
+    defaults = widget.values
+    for name, control in widget.controls.items():
+        for value in range_of_values(control):  # first pass: each state's background drawn (or drawn ahead)
+            widget.set(**{name: value})
+        for value in range_of_values(control):  # second pass: kept backgrounds reused
+            widget.set(**{name: value})
+            reused = bytes(widget.image.value)
+            widget._background = None
+            widget.redraw()
+            assert bytes(widget.image.value) == reused, f"{name} = {value!r}: a kept background is stale"
+        widget.set(**{name: defaults[name]})
+
+
+def test_kept_backgrounds_are_bounded():
+    widget = WeightKernelWidget()
+    for t in range(1, widget.K + 1):
+        for rho in (0.0, 0.5, 0.98):
+            widget.set(rho=rho, t=t)
+    assert len(widget._backgrounds) <= widget.BACKGROUNDS
+
+
 def test_a_slider_value_off_its_grid_is_rejected():
     class OffGrid(FigureWidget):
         def draw_initial(self, fig):
@@ -136,3 +166,25 @@ def test_a_slider_value_off_its_grid_is_rejected():
     with pytest.raises(ValueError, match="control 'lr': value 1.5 is not on the slider's grid"):
         OffGrid({"lr": ipywidgets.FloatLogSlider(value=1.5, base=10, min=-4, max=0.5, step=0.05)})
     OffGrid({"lr": ipywidgets.FloatLogSlider(value=10**0.15, base=10, min=-4, max=0.5, step=0.05)})
+
+
+def test_encode_png_writes_a_png_of_exactly_the_pixels():
+    """The direct zlib encoder against an independent decoder (PIL): same size, mode and pixels,
+    for random pixels (incompressible) and for a widget's figure."""
+    rng = np.random.default_rng(0)
+    widget = EWMASeriesWidget()
+    for rgb in (rng.integers(0, 256, size=(7, 13, 3), dtype=np.uint8),
+                np.asarray(widget.fig.canvas.buffer_rgba())[..., :3]):
+        data = encode_png(rgb)
+        assert data.startswith(PNG_SIGNATURE)
+        image = PILImage.open(io.BytesIO(data))
+        image.load()  # decodes every row and checks the chunks' CRCs
+        assert image.mode == "RGB" and image.size == (rgb.shape[1], rgb.shape[0])
+        np.testing.assert_array_equal(np.asarray(image), rgb)
+    assert bytes(widget.image.value) == encode_png(np.asarray(widget.fig.canvas.buffer_rgba())[..., :3])
+
+
+@pytest.mark.parametrize("bad", [np.zeros((4, 4, 4), np.uint8), np.zeros((4, 4, 3)), np.zeros((4, 12), np.uint8)])
+def test_encode_png_rejects_what_is_not_an_rgb_image(bad):
+    with pytest.raises(ValueError, match="rgb must be a uint8 array of shape"):
+        encode_png(bad)

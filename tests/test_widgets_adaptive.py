@@ -37,6 +37,18 @@ def test_effective_step_widget_shows_adagrad_decay_and_rmsprop_forgetting():
     assert adagrad[-1, 0] / adagrad[249, 0] < 1.5
 
 
+def test_effective_step_widget_keeps_adagrad_only_while_its_gradient_stream_is_the_same():
+    """AdaGrad's rates do not depend on rho, so a drag of rho reuses them; any other move recomputes
+    them: after every move the widget shows what a widget built at those values shows."""
+    widget = EffectiveStepWidget()
+    for values in (dict(rho=0.99), dict(flat_scale=0.1), dict(rho=0.5, shrink=True), dict(rho=0.7), dict(shrink=False)):
+        widget.set(**values)
+        fresh = EffectiveStepWidget(**widget.values)
+        for method in ("AdaGrad", "RMSProp"):
+            np.testing.assert_array_equal(widget.rates[method], fresh.rates[method])
+        np.testing.assert_array_equal(widget.grads, fresh.grads)
+
+
 def test_adam_start_widget_first_steps():
     widget = AdamStartWidget()
     widget.set(beta1=0.9, beta2=0.999, scale=1000.0, noise=0.0)

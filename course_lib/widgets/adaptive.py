@@ -81,6 +81,7 @@ class EffectiveStepWidget(FigureWidget):
         }, figsize=(9.5, 3.8))
 
     def draw_initial(self, fig):
+        self._stream = None  # (flat_scale, shrink) of the gradient stream computed last
         self.ax_lr, self.ax_step = fig.subplots(1, 2)
         t = np.arange(1, self.STEPS + 1)
         self.lines = {}
@@ -100,13 +101,14 @@ class EffectiveStepWidget(FigureWidget):
         self.animate(self.ax_lr.title)
 
     def update(self, rho, flat_scale, shrink):
-        grads = experiments.gradient_stream(self.STEPS, scales=(1.0, flat_scale), noise=0.5,
-                                            shrink_at=250 if shrink else None, rng=0)
-        methods = {"AdaGrad": optim.adagrad(self.LR), "RMSProp": optim.rmsprop(self.LR, alpha=rho)}
-        self.rates = {}
-        for method, opt in methods.items():
-            rates = experiments.effective_learning_rates(opt, grads)
-            self.rates[method] = rates
+        if (flat_scale, shrink) != self._stream:  # a drag of rho keeps the stream and AdaGrad's rates
+            self._stream = (flat_scale, shrink)
+            self.grads = experiments.gradient_stream(self.STEPS, scales=(1.0, flat_scale), noise=0.5,
+                                                     shrink_at=250 if shrink else None, rng=0)
+            self.rates = {"AdaGrad": experiments.effective_learning_rates(optim.adagrad(self.LR), self.grads)}
+        grads = self.grads
+        self.rates["RMSProp"] = experiments.effective_learning_rates(optim.rmsprop(self.LR, alpha=rho), grads)
+        for method, rates in self.rates.items():
             for i in range(2):
                 self.lines[(method, i)].set_ydata(rates[:, i])
                 self.lines[(method, i, "step")].set_ydata(np.cumsum(np.abs(rates[:, i] * grads[:, i])))

@@ -7,6 +7,7 @@ what it does to SGD on real mini-batches (scikit-learn's diabetes data), against
 """
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import ipywidgets as widgets
@@ -118,16 +119,26 @@ class LearningRateExplorer(FigureWidget):
         self.animate(self.ax.title)
         self.animate(self.loss_ax.title)
 
+    def show_scene(self, surface):
+        """The static part for the scene ``surface``: its contours, minimum and the axes' limits."""
+        scene = self.scenes[surface]
+        for label, cs in self.contours.items():
+            cs.set_visible(label == surface)
+        self.ax.set(xlim=scene.xlim, ylim=scene.ylim)
+        self.loss_ax.set_ylim(*scene.loss_range)
+        self.minimum.set_data([scene.surface.minimum[0]], [scene.surface.minimum[1]])
+        self._shown = surface
+
+    def background_key(self):
+        return self._shown
+
+    def backgrounds_ahead(self):
+        return [functools.partial(self.show_scene, label) for label in self.scenes]
+
     def update(self, surface, lr, stochastic, start):
         scene = self.scenes[surface]
-        if surface != self._shown:  # a new static background: contours, limits, minimum
-            for label, cs in self.contours.items():
-                cs.set_visible(label == surface)
-            self.ax.set(xlim=scene.xlim, ylim=scene.ylim)
-            self.loss_ax.set_ylim(*scene.loss_range)
-            self.minimum.set_data([scene.surface.minimum[0]], [scene.surface.minimum[1]])
-            self._background = None
-            self._shown = surface
+        if surface != self._shown:
+            self.show_scene(surface)
         params, excess = explore(scene, lr, stochastic, start)
         self.path.set_data(params[:, 0], params[:, 1])
         self.start_marker.set_data([params[0, 0]], [params[0, 1]])
