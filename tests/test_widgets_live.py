@@ -206,7 +206,7 @@ GESTURE_START = """(area, id) => {
   const panel = """ + PANEL + """;
   const kernel = panel.sessionContext.session.kernel;
   const slider = area.querySelector('.noUi-target').noUiSlider;  // noUiSlider's API, on its element
-  const g = {sent: new Map(), idle: new Map(), figures: [], decoding: 0, first: null, release: null,
+  const g = {sent: new Map(), idle: new Map(), figures: [], decoding: 0, first: null, release: null, releaseEpoch: null,
              positions: [slider.get(true)], stable: 0};
   const onMessage = (_, {msg, direction}) => {
     if (direction === 'send' && msg.header.msg_type === 'comm_msg' && msg.content.data?.method === 'update') {
@@ -235,7 +235,12 @@ GESTURE_START = """(area, id) => {
   slider.on('slide.gesture', (values, handle, unencoded) => {
     if (unencoded[0] !== g.positions.at(-1)) g.positions.push(unencoded[0]);
   });
-  const onInput = () => { const t = performance.now(); if (g.first === null) g.first = t; g.release = t; };
+  const onInput = () => {
+    const t = performance.now();
+    if (g.first === null) g.first = t;
+    g.release = t;
+    g.releaseEpoch = Date.now();  // the system clock, as the kernel's time.time() (performance's may drift)
+  };
   const types = ['pointerdown', 'pointerup', 'keydown'];
   for (const type of types) document.addEventListener(type, onInput, {capture: true});
   g.stop = () => {
@@ -270,7 +275,7 @@ GESTURE_RESULT = """() => {
     gesture_ms: g.release - g.first,
     release_to_final_ms: final === null ? null : Math.max(0, final - g.release),
     value: g.positions.at(-1),
-    release_epoch_ms: performance.timeOrigin + g.release,
+    release_epoch_ms: g.releaseEpoch,
     timeline_ms: {  // relative to the release
       sent: Array.from(g.sent.values(), t => Math.round(t - g.release)),
       idle: Array.from(g.idle.values(), t => Math.round(t - g.release)),
