@@ -1,6 +1,8 @@
 """One consistent look for every figure of the book (chapters and widgets alike)."""
 from __future__ import annotations
 
+import functools
+
 import matplotlib
 
 #: rcParams applied to every figure: readable labels, light grid, no top/right spines.
@@ -18,6 +20,7 @@ STYLE = {
     "legend.fontsize": 9,
     "lines.linewidth": 1.8,
     "svg.hashsalt": "course_lib",  # deterministic SVG ids
+    "svg.fonttype": "path",  # text drawn as outlines: the SVG needs no font on the reader's machine
 }
 
 #: Colours with a fixed meaning across chapters.
@@ -36,9 +39,35 @@ COLORS = {
 }
 
 
+#: How a chapter's figures are stored in the notebook, as {MIME type: what matplotlib writes}:
+#: an SVG, which the website shows (vector: sharp on high-density screens and when zoomed,
+#: and gzip-compressed smaller than the PNG), and a PNG at STYLE's dpi, which Jupyter shows
+#: where it may not show an SVG (an untrusted notebook, such as a downloaded one).
+#: ``metadata``: none (matplotlib would write the time into an SVG and its version into a
+#: PNG), so a stored figure changes only when its drawing does. ``dpi`` of the SVG: that of the
+#: pictures inside it (heat maps, images), twice STYLE's, sharp on a high-density screen too.
+FIGURE_FORMATS = {
+    "image/svg+xml": {"fmt": "svg", "dpi": 2 * STYLE["figure.dpi"],
+                      "metadata": {"Creator": None, "Date": None, "Format": None, "Type": None}},
+    "image/png": {"fmt": "png", "base64": True, "metadata": {"Software": None}},
+}
+
+
 def use_book_style() -> None:
-    """Apply :data:`STYLE` globally (chapters call this once, in their first code cell)."""
+    """Apply :data:`STYLE` globally and, in a Jupyter kernel, store figures as
+    :data:`FIGURE_FORMATS` (chapters call this once, in their first code cell)."""
     matplotlib.rcParams.update(STYLE)
+    if _in_notebook():
+        from IPython import get_ipython
+        from IPython.core.pylabtools import print_figure
+        from matplotlib.figure import Figure
+        # Importing it sets up the inline backend now; else the first figure would, and
+        # reset every figure formatter to its own PNG one.
+        from matplotlib_inline import backend_inline  # noqa: F401
+
+        formatters = get_ipython().display_formatter.formatters
+        for mime, options in FIGURE_FORMATS.items():
+            formatters[mime].for_type(Figure, functools.partial(print_figure, bbox_inches="tight", **options))
 
 
 class Progress:

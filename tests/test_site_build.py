@@ -63,3 +63,82 @@ def test_bibliography_names_in_unicode_not_tex_accents(built_site):
     html = (built_site / "book" / "references.html").read_text(encoding="utf-8")
     labels = re.findall(r'<span class="label"><span class="fn-bracket">\[</span>(.*?)<span', html)
     assert labels and not [label for label in labels if "Dollar" in label], labels
+
+
+def chapter_figures(built_site):
+    """(page, <img> attributes, image file) of every figure a chapter's code drew."""
+    for page in sorted((built_site / "book").glob("*.html")):
+        for tag in re.findall(r"<img [^>]*_images/[^>]*>", page.read_text(encoding="utf-8")):
+            attrs = dict(re.findall(r'([\w-]+)="([^"]*)"', tag))
+            yield page.stem, attrs, (page.parent / attrs["src"]).resolve()
+
+
+def test_figures_are_sharp_at_2x_and_sized_at_1x(built_site):
+    """Each chapter figure is vector (an SVG; the pictures inside it have twice the pixels of their
+    size) or a PNG of twice the pixels; the page gives its size at 1x, which the reader sees."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    from course_lib import plotting
+    dpi = plotting.STYLE["figure.dpi"]
+    problems, count = [], 0
+    for page, attrs, path in chapter_figures(built_site):
+        count += 1
+        name = f"{page}: {path.name[:12]} ({attrs.get('alt', '')[:40]})"
+        if not ({"width", "height", "loading"} <= set(attrs) and "book-figure" in attrs.get("class", "")):
+            problems.append(f"{name}: no 1x size or lazy loading: {sorted(attrs)}")
+            continue
+        width = int(attrs["width"])
+        if path.suffix == ".svg":
+            svg = path.read_text(encoding="utf-8")
+            width_pt = float(re.search(r'<svg [^>]*width="([\d.]+)pt"', svg).group(1))
+            if abs(width_pt * dpi / 72 - width) > 1:
+                problems.append(f"{name}: {width} px on the page, {width_pt} pt in the SVG")
+            for image in re.findall(r"<image ([^>]*)>", svg):
+                data = re.search(r'href="data:image/png;base64,\s*([^"]+)"', image).group(1)
+                pixels = Image.open(io.BytesIO(base64.b64decode(data))).size[0]
+                shown = float(re.search(r'\bwidth="([\d.]+)"', image).group(1)) * dpi / 72
+                if pixels < 2 * shown - 2:
+                    problems.append(f"{name}: a picture inside has {pixels} pixels for {shown:.0f} px")
+        else:
+            pixels = Image.open(path).size[0]
+            if pixels < 2 * width:
+                problems.append(f"{name}: {pixels} pixels for {width} px (blurred on a 2x screen)")
+    assert count >= 20, f"only {count} chapter figures found"
+    assert not problems, "\n".join(problems)
+
+
+def test_chapter_figures_use_no_font_smaller_than_the_site_assumes():
+    """The site lets a figure shrink on a phone until its smallest text is 8 px, assuming no
+    text under offline_assets.SMALLEST_FONT_PT in a chapter's figures (the chapters draw them in
+    their cells, with the style's sizes or a fontsize=... for a legend or a contour label)."""
+    import json
+    import sys
+
+    from course_lib import plotting
+    from test_book_structure import ROOT
+    sys.path.insert(0, str(ROOT / "tools"))
+    import offline_assets
+    sizes = [plotting.STYLE[k] for k in ("font.size", "axes.titlesize", "axes.labelsize", "legend.fontsize")]
+    for path in chapters():
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        sizes += [(path.stem, float(s)) for s in re.findall(r"\b(?:fontsize|labelsize)\s*=\s*([\d.]+)", code)]
+    small = [s for s in sizes if (s[1] if isinstance(s, tuple) else s) < offline_assets.SMALLEST_FONT_PT]
+    assert not small, f"fonts under {offline_assets.SMALLEST_FONT_PT} pt: {small}"
+
+
+def test_alternative_text_reads_the_captions_math_as_words(built_site):
+    import sys
+
+    from test_book_structure import ROOT
+    sys.path.insert(0, str(ROOT / "tools"))
+    from offline_assets import tex_to_text
+    assert tex_to_text(r"\(\kappa = 50\), \(\sqrt\beta\), \(\tfrac12\lambda x^2\), \(\frac{1}{1-\beta}\)") == (
+        "κ = 50, √β, 1/2λ x^2, 1/(1-β)")
+    assert tex_to_text(r"\(\Delta\) and \({\rm lr} \approx \pm\infty\)") == "Δ and lr ≈ ±∞"
+    tex = [f"{page}: {attrs['alt'][:80]}" for page, attrs, _ in chapter_figures(built_site)
+           if re.search(r"\\[A-Za-z(]", attrs.get("alt", "")) or not attrs.get("alt")]
+    assert not tex, "alternative texts with TeX or none:\n" + "\n".join(tex)

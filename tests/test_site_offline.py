@@ -2,7 +2,8 @@
 
 Every request to another host is blocked and counted (there must be none), and every page of
 ``_toc.yml`` (and every page Sphinx generates) is checked for failed requests, console
-errors, MathJax that did not typeset, figures that did not load, links and anchors that lead
+errors, MathJax that did not typeset, figures that did not load (or are blurred on a 2x screen,
+distorted, or on a phone shrunk until their text is under 8 px), links and anchors that lead
 nowhere, widgets whose saved figure is not shown or whose controls do not fit, sideways
 scrolling on a phone, and solutions shown before their toggle is clicked. Search must find
 each chapter. Screenshots of every page at desktop (1280 px) and phone (390 px) widths go to
@@ -142,6 +143,51 @@ FIT_PROBLEMS = """() => {
   });
   return problems;
 }"""
+# Chapter figures (img.book-figure, with their size at 1x as width/height): shown at that size
+# when the column has room, else narrowed to the column with their proportions kept, never
+# enlarged; sharp on a 2x screen (an SVG, or twice the pixels). On a phone (``phone``) no figure's
+# smallest text is under minTextPx, widget figures keep their drawn size, and a figure wider than
+# its box scrolls in it and says so (its box has the class book-scrolls and shows the note).
+FIGURE_PROBLEMS = """({phone, minTextPx, smallestFontPx}) => {
+  const problems = [];
+  const note = (box) => box.classList.contains('book-scrolls') && getComputedStyle(box, '::before').content.includes('scroll');
+  document.querySelectorAll('main img[src*="_images/"]:not(.book-figure)').forEach(img =>
+    problems.push(`a figure not prepared by tools/offline_assets.py (no 1x size): ${(img.alt || img.src).slice(0, 50)}`));
+  document.querySelectorAll('main img.book-figure').forEach(img => {
+    const name = (img.alt || img.src).slice(0, 50);
+    const width = Number(img.getAttribute('width')), height = Number(img.getAttribute('height'));
+    const box = img.parentElement, shown = img.getBoundingClientRect();
+    if (!(width > 0 && height > 0)) { problems.push(`a figure without its size: ${name}`); return; }
+    if (!shown.width) return;  // in a closed solution
+    const vector = new URL(img.currentSrc || img.src).pathname.endsWith('.svg');
+    if (!vector && img.naturalWidth < 2 * width) problems.push(`${img.naturalWidth} pixels for ${width} px (blurred at 2x): ${name}`);
+    if (shown.width > width + 0.5) problems.push(`a figure enlarged to ${shown.width} px from ${width}: ${name}`);
+    if (Math.abs(shown.height / shown.width - height / width) > 0.02) problems.push(`a figure distorted: ${name}`);
+    const fits = Math.min(width, box.clientWidth);
+    if (!phone && Math.abs(shown.width - fits) > 1) problems.push(`a figure shown at ${Math.round(shown.width)} px, not ${fits}: ${name}`);
+    const text = shown.width / width * smallestFontPx;
+    if (phone && text < minTextPx - 0.05) problems.push(`a figure shrunk until its smallest text is ${text.toFixed(1)} px: ${name}`);
+    if (box.scrollWidth > box.clientWidth + 1 && !note(box)) problems.push(`a figure scrolls sideways without saying so: ${name}`);
+  });
+  document.querySelectorAll('main .book-widget-figure').forEach((box, i) => {
+    const figure = Array.from(box.querySelectorAll('img, canvas')).find(e => e.getBoundingClientRect().width > 0);
+    if (!figure) return;
+    const drawn = Number(figure.getAttribute('width')) || figure.width;
+    if (phone && figure.getBoundingClientRect().width < drawn - 0.5) problems.push(`widget ${i + 1}: its figure shrunk to ${Math.round(figure.getBoundingClientRect().width)} px from ${drawn}`);
+    if (box.scrollWidth > box.clientWidth + 1 && !note(box)) problems.push(`widget ${i + 1}: its figure scrolls sideways without saying so`);
+  });
+  return problems;
+}"""
+
+
+def figure_problems(page, phone: bool) -> list[str]:
+    sys.path.insert(0, str(ROOT / "tools"))
+    import offline_assets
+    smallest_px = offline_assets.SMALLEST_FONT_PT * offline_assets.figure_dpi() / 72
+    return page.evaluate(FIGURE_PROBLEMS, {"phone": phone, "minTextPx": offline_assets.MIN_TEXT_PX,
+                                           "smallestFontPx": smallest_px})
+
+
 # Screenshots show a page's first 16384 px (Chromium's largest texture): the API reference
 # alone is 80 000 px tall. The checks above cover the whole page.
 SCREENSHOT_MAX_HEIGHT = 16384
@@ -343,7 +389,7 @@ def page_problems(docname, browser, site_url, site_dir, page_weights) -> list[st
     problems = []
     with visit(browser, site_url + html_path(docname), site_url, DESKTOP) as loaded:
         page = loaded.page
-        problems += reader_problems(page)
+        problems += reader_problems(page) + figure_problems(page, phone=False)
         problems += link_problems(page, site_dir, site_url)
         has_widgets = docname in DOCNAMES and bool(widget_state(source_of(docname)))
         if has_widgets and page.evaluate(INTERACTION_NOTES) == 0:
@@ -352,7 +398,7 @@ def page_problems(docname, browser, site_url, site_dir, page_weights) -> list[st
         screenshot(page, SCREENSHOTS / f"{slug(docname)}-desktop.png")
         page.set_viewport_size(PHONE)
         page.evaluate(WAIT_UNTIL_SETTLED)
-        problems += [f"(phone) {p}" for p in reader_problems(page)]
+        problems += [f"(phone) {p}" for p in reader_problems(page) + figure_problems(page, phone=True)]
         overflow = page.evaluate(HORIZONTAL_OVERFLOW)
         if overflow > 1:
             problems.append(f"(phone) the page scrolls sideways by {overflow} px")
@@ -445,3 +491,69 @@ def test_downloaded_copy_works_from_files(chromium, built_site, tmp_path):
             problems += [f"{docname}: {p}" for p in reader_problems(page.page) + page.problems()]
     problems += search_problems(chromium, (copy / "search.html").as_uri(), "file://", copy, DOCNAMES[1:2])
     assert not problems, "\n".join(problems)
+
+
+# The figure drawn again at its 1x size on a canvas, shown at the figure's place and size: what a
+# 1x figure would look like on this screen.
+AS_1X_FIGURE = """(i) => new Promise(resolve => {
+  const img = document.querySelectorAll('main img.book-figure')[i];
+  const canvas = document.createElement('canvas');
+  canvas.width = Number(img.getAttribute('width')); canvas.height = Number(img.getAttribute('height'));
+  const copy = new Image();
+  copy.onload = () => {
+    canvas.getContext('2d').drawImage(copy, 0, 0, canvas.width, canvas.height);
+    const shown = img.getBoundingClientRect();
+    canvas.style.cssText = `position: absolute; left: ${shown.left + scrollX}px; top: ${shown.top + scrollY}px; ` +
+                           `width: ${shown.width}px; height: ${shown.height}px; z-index: 10000`;
+    canvas.id = 'book-1x-copy';
+    document.body.append(canvas);
+    requestAnimationFrame(() => requestAnimationFrame(resolve));
+  };
+  copy.src = img.currentSrc || img.src;
+})"""
+
+
+def detail_beyond_1x(png: bytes) -> float:
+    """Mean difference between a screenshot taken at 2x and the same picture at half the pixels
+    doubled again: zero for a 1x picture enlarged, large for lines and letters drawn at 2x."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+    image = Image.open(io.BytesIO(png)).convert("L")
+    half = image.resize((image.width // 2, image.height // 2), Image.BOX)
+    again = half.resize((half.width * 2, half.height * 2), Image.BILINEAR)
+    a = np.asarray(image, dtype=float)[: again.height, : again.width]
+    return float(np.abs(a - np.asarray(again, dtype=float)).mean())
+
+
+@pytest.mark.browser
+def test_figures_are_sharp_on_a_2x_screen(chromium, site_url):
+    """On a screen of two device pixels per CSS pixel, each figure of the chapter with the most
+    figures shows more fine detail than its 1x version drawn on a canvas at the same place and
+    size (a 1x figure shows exactly as much: ratio 1.0; the book's SVGs 1.6-2.8 in Chromium)."""
+    docname = max((d for d in DOCNAMES if source_of(d).suffix == ".ipynb"),
+                  key=lambda d: source_of(d).read_text(encoding="utf-8").count('"image/'))
+    context = chromium.new_context(viewport=DESKTOP, device_scale_factor=2, service_workers="block")
+    problems = []
+    try:
+        page = context.new_page()
+        page.goto(site_url + html_path(docname), wait_until="load")
+        page.evaluate(WAIT_UNTIL_SETTLED)
+        figures = page.locator("main img.book-figure")
+        assert figures.count() >= 3, f"{docname}: {figures.count()} figures"
+        for i in range(figures.count()):
+            figure = figures.nth(i)
+            if not figure.is_visible():
+                continue
+            figure.scroll_into_view_if_needed()
+            box = figure.bounding_box()
+            sharp = detail_beyond_1x(page.screenshot(clip=box))
+            page.evaluate(AS_1X_FIGURE, i)
+            blurred = detail_beyond_1x(page.screenshot(clip=box))
+            page.evaluate("() => document.getElementById('book-1x-copy').remove()")
+            if sharp < 1.3 * blurred:
+                problems.append(f"figure {i + 1}: detail {sharp:.2f} at 2x, {blurred:.2f} as 1x")
+    finally:
+        context.close()
+    assert not problems, f"{docname}:\n" + "\n".join(problems)

@@ -33,7 +33,9 @@ The rest of what a reader meets:
   widget manager; elsewhere the manager's scripts are deferred;
 - icons: the dozen the pages use, as CSS (``tools/site_icons.py``), instead of the theme's
   1.5 MB ``fontawesome.js``; the sidebar buttons a reader sees work (``book-nav.js``);
-- figures get their caption as alternative text and load lazily; nbgrader's solution markers
+- figures (SVGs, course_lib.plotting.FIGURE_FORMATS) get their caption as alternative text,
+  their size at 1x, lazy loading, and on a phone a width under which they do not shrink (they
+  scroll sideways in their box instead, book-figures.js says so); nbgrader's solution markers
   are cut from the site's code; search ranks the pages before the reference's entries.
 
 Registered in ``_config.yml`` under ``sphinx.local_extensions``.
@@ -41,9 +43,11 @@ Registered in ``_config.yml`` under ``sphinx.local_extensions``.
 
 import html
 import json
+import math
 import re
 import shutil
 import sys
+import unicodedata
 from pathlib import Path
 
 from sphinx.builders.html._assets import _JavaScript
@@ -292,10 +296,88 @@ FIGURE = re.compile(r"<figure\b.*?</figure>", re.S)
 HASHED_ALT = re.compile(r'<img alt="[^"]*_images/[0-9a-f]{16,}\.(?:png|jpg|svg)" ')
 CAPTION = re.compile(r'<span class="caption-text">(.*?)</span>\s*<a class="headerlink"', re.S)
 
+# A caption's inline TeX, read aloud: "\kappa = 50" is "κ = 50", "\sqrt\beta" is "√β".
+TEX_WORDS = {"sqrt": "√", "pm": "±", "infty": "∞", "approx": "≈", "sum": "Σ", "cdot": "·", "times": "×",
+             "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥", "to": "→", "ell": "ℓ", "varepsilon": "ε",
+             "nabla": "∇", "partial": "∂", "max": "max", "min": "min", "ln": "ln", "log": "log", "exp": "exp"}
+TEX_COMMAND = re.compile(r"\\([A-Za-z]+)")
+
+
+def _tex_command(match):
+    name = match.group(1)
+    if name in TEX_WORDS:
+        return TEX_WORDS[name]
+    case = "CAPITAL" if name[0].isupper() else "SMALL"
+    try:  # \alpha ... \omega, \Delta ... (Unicode spells lambda "lamda")
+        return unicodedata.lookup(f"GREEK {case} LETTER {name.upper().replace('LAMBDA', 'LAMDA')}")
+    except KeyError:
+        return ""  # \rm, \mathbf, \left ...: layout, not words
+
+
+def tex_to_text(text):
+    """Inline TeX of a caption as plain text for ``alt``: Greek letters and the usual symbols
+    as Unicode, fractions as a/b, braces and layout commands dropped."""
+    text = text.replace("\\(", "").replace("\\)", "")
+    text = re.sub(r"\\[td]?frac\s*(\d)\s*(\d)", r"\1/\2", text)  # \tfrac12
+    text = re.sub(r"\\[td]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}",
+                  lambda m: "/".join(f"({t})" if re.search(r"[-+ ]", t) else t for t in m.groups()), text)
+    text = re.sub(r"\\[,;:! ]", " ", text)
+    text = TEX_COMMAND.sub(_tex_command, text)
+    return " ".join(text.replace("{", "").replace("}", "").split())
+
 
 def caption_text(html_caption):
     text = re.sub(r"<[^>]+>", "", html_caption)
     return " ".join(html.unescape(text).split())
+
+
+# Figures are stored sharp for high-density screens (course_lib.plotting.FIGURE_FORMATS): a PNG
+# of twice the pixels, whose 1x size MyST-NB writes as style="width: ..px; height: ..px" (the
+# fixed height would squash the figure when the column is narrower), or an SVG, whose size is in
+# points. Each chapter figure gets its size at 1x as width/height (the space is reserved before it
+# loads) and, in --book-min-width, the narrowest it may be shown: at that width its smallest text
+# (a few legends and contour labels at 7 pt; tests/test_site_build.py checks that none is smaller)
+# is MIN_TEXT_PX CSS pixels. On a phone a figure is never narrower;
+# wider than the column, it scrolls sideways in its own box (SITE_CSS, book-figures.js).
+MIN_TEXT_PX = 8
+SMALLEST_FONT_PT = 7
+IMAGE = re.compile(r'<img (?P<attrs>[^>]*?)src="(?P<src>[^"]*_images/(?P<name>[0-9a-f]{16,}\.(?:png|svg)))"'
+                   r'(?P<style> style="width: (?P<w>[\d.]+)px; height: (?P<h>[\d.]+)px;")?\s*/?>')
+SVG_SIZE = re.compile(r'<svg\b[^>]*?\bwidth="([\d.]+)pt" height="([\d.]+)pt"')
+
+
+def figure_dpi():
+    from course_lib import plotting
+    return plotting.STYLE["figure.dpi"]
+
+
+def figure_size(path, dpi):
+    """(width, height) in CSS pixels at 1x of a stored figure: an SVG's points at ``dpi``, a
+    PNG's pixels (a PNG without size metadata is a 1x figure)."""
+    if path.suffix == ".svg":
+        match = SVG_SIZE.search(path.read_text(encoding="utf-8")[:2000])
+        if not match:
+            raise ExtensionError(f"offline_assets: {path} gives no width/height in pt")
+        return tuple(round(float(v) * dpi / 72) for v in match.groups())
+    from PIL import Image
+    with Image.open(path) as image:
+        return image.size
+
+
+def sized_figure(app, match, dpi):
+    """An ``<img>`` of a chapter figure with its 1x size, its narrowest readable width, lazy."""
+    if match.group("w"):
+        width, height = round(float(match.group("w"))), round(float(match.group("h")))
+    else:
+        sources = {Path(dest).name: src for src, dest in getattr(app.builder, "images", {}).items()}
+        source = sources.get(match.group("name"))
+        if source is None:
+            return match.group(0)
+        width, height = figure_size(Path(app.srcdir) / source, dpi)
+    min_width = min(width, math.ceil(width * MIN_TEXT_PX / (SMALLEST_FONT_PT * dpi / 72)))
+    return (f'<div class="book-figure-box"><img {match.group("attrs")}src="{match.group("src")}" '
+            f'class="book-figure" loading="lazy" width="{width}" height="{height}" '
+            f'style="--book-min-width: {min_width}px" /></div>')
 
 
 def figure_alt_texts(app, pagename, templatename, context, doctree):
@@ -306,13 +388,14 @@ def figure_alt_texts(app, pagename, templatename, context, doctree):
         block = match.group(0)
         caption = CAPTION.search(block)
         if caption:
-            alt = html.escape(caption_text(caption.group(1)).replace("\\(", "").replace("\\)", ""), quote=True)
+            alt = html.escape(tex_to_text(caption_text(caption.group(1))), quote=True)
             block = HASHED_ALT.sub(lambda _: f'<img alt="{alt}" ', block)
         return block
 
     body = FIGURE.sub(in_figure, context["body"])
     body = HASHED_ALT.sub('<img alt="Figure drawn by the code cell above" ', body)
-    context["body"] = re.sub(r'<img (alt="[^"]*" src="[^"]*_images/)', r'<img loading="lazy" \1', body)
+    dpi = figure_dpi()
+    context["body"] = IMAGE.sub(lambda m: sized_figure(app, m, dpi), body)
 
 
 # pydata-sphinx-theme loads Sphinx's search (and its 180 kB index) on every page for the search
@@ -374,11 +457,19 @@ mjx-container[display="true"] { display: block; position: relative; max-width: 1
 #pst-header { display: none; }  /* pydata's header band: sphinx-book-theme's article header has every button */
 /* The reference's hundreds of entries: the browser lays out only those near the screen. */
 .bd-article section > dl.py { content-visibility: auto; contain-intrinsic-size: auto 400px; }
-/* On a phone a figure keeps its drawn size (its labels stay legible) and scrolls in its box;
-   so does a formula in a docstring too long for the line (MathJax does not break inline math). */
+/* A chapter figure has its size at 1x (width/height; its file has the pixels of 2x or is vector)
+   and shrinks with the column, keeping its proportions. */
+img.book-figure { height: auto; }
+.book-figure-box.book-scrolls::before, .book-widget-figure.book-scrolls::before {
+  content: "\\21C6  Wider than the screen: scroll it sideways"; display: block; position: sticky; left: 0;
+  font-size: 0.8rem; color: var(--pst-color-text-muted, #666); }
+/* On a phone a figure shrinks no further than the width at which its smallest text is 8 px
+   (--book-min-width; a widget's figure: book-widgets.css); wider than the column, it
+   scrolls sideways in its own box, which says so (book-figures.js). So does a formula in a
+   docstring too long for the line (MathJax does not break inline math). */
 @media (max-width: 576px) {
-  .cell_output, figure { overflow-x: auto; }
-  .cell_output > img, figure img { max-width: none; }
+  .cell_output, figure, .book-figure-box { overflow-x: auto; scrollbar-width: thin; }
+  img.book-figure { max-width: max(100%, var(--book-min-width)); }
   dd mjx-container:not([display="true"]) { display: inline-block; position: relative; max-width: 100%; overflow-x: auto;
     overflow-y: hidden; vertical-align: middle; }
 }
@@ -396,6 +487,7 @@ def setup(app):
     app.add_css_file("book-widgets.css")
     app.add_css_file("book-icons.css")
     app.add_js_file("book-nav.js", defer="defer")
+    app.add_js_file("book-figures.js", defer="defer")
     app.connect("config-inited", configure, priority=400)
     app.connect("builder-inited", check_assets)
     app.connect("html-page-context", drop_thebe_scripts)
