@@ -66,7 +66,7 @@ FRAME_FLOOR = """async (samples) => {
 
 
 def p90(values):
-    return statistics.quantiles(values, n=10)[-1] if len(values) > 1 else values[0]
+    return statistics.quantiles(values, n=10, method="inclusive")[-1] if len(values) > 1 else values[0]
 
 
 def measure_widgets(browser, url: str, site: Path) -> dict:
@@ -83,8 +83,9 @@ def measure_widgets(browser, url: str, site: Path) -> dict:
                 problems, timings = widgets.check_widget(loaded.page, name, spec)
                 states = site / "_static" / "widget-states" / f"{name}.js"
                 median = statistics.median(timings) if timings else None
+                python_class = loaded.page.evaluate("(name) => bookWidgets.current(name).pythonClass", name)
                 result["widgets"][name] = {
-                    "page": docname, "states": spec.states, "bytes": states.stat().st_size,
+                    "page": docname, "class": python_class.rsplit(".", 1)[-1], "states": spec.states, "bytes": states.stat().st_size,
                     "gzip_bytes": len(gzip.compress(states.read_bytes(), compresslevel=6)),
                     "changes": len(timings),
                     "median_ms": round(median, 1) if timings else None,
@@ -102,31 +103,32 @@ def report(result: dict) -> str:
              "Reference in the same run, on each page: the trivial-swap floor (a 1-pixel figure decoded, drawn,",
              "next frame); '- floor', 'x floor' compare the widget's median with it.",
              f"Target: median < {target:g} ms; '!' marks a widget over it. MB: its states script (loaded on first touch).",
-             f"{'widget':34} {'states':>6} {'MB':>5} {'MB gz':>5} {'moves':>5} {'median':>7} {'p90':>6} "
+             f"{'widget (its class)':34} {'states':>6} {'MB':>5} {'MB gz':>5} {'moves':>5} {'median':>7} {'p90':>6} "
              f"{'max':>6} {'- floor':>7} {'x floor':>7}"]
     for docname, page in result["pages"].items():
         lines.append(f"{docname}: floor median {page['floor_median_ms']:.1f} ms, p90 {page['floor_p90_ms']:.1f} ms")
         for name, w in result["widgets"].items():
             if w["page"] != docname:
                 continue
+            label = f"{name.rsplit('-', 1)[-1]} ({w['class']})"
             if w["median_ms"] is None:
-                lines.append(f"  {name:32} {w['states']:6d} no change was timed  PROBLEMS: {w['problems']}")
+                lines.append(f"  {label:32} {w['states']:6d} no change was timed  PROBLEMS: {w['problems']}")
                 continue
             flag = "!" if w["median_ms"] > target else " "
-            lines.append(f"  {name:32} {w['states']:6d} {w['bytes'] / 1e6:5.2f} {w['gzip_bytes'] / 1e6:5.2f} "
+            lines.append(f"  {label:32} {w['states']:6d} {w['bytes'] / 1e6:5.2f} {w['gzip_bytes'] / 1e6:5.2f} "
                          f"{w['changes']:5d} {w['median_ms']:6.1f}{flag} {w['p90_ms']:6.1f} {w['max_ms']:6.1f} "
                          f"{w['minus_floor_ms']:7.1f} {w['x_floor']:6.2f}x" + (f"  PROBLEMS: {w['problems'][:3]}" if w["problems"] else ""))
     timed = [w for w in result["widgets"].values() if w["median_ms"] is not None]
     if timed:
         medians = [w["median_ms"] for w in timed]
-        over = [name for name, w in result["widgets"].items() if w["median_ms"] is not None and w["median_ms"] > target]
+        over = [f"{w['class']} ({w['page'].rsplit('/', 1)[-1]})" for w in timed if w["median_ms"] > target]
         lines += ["", f"{len(timed)} widgets: median of the medians {statistics.median(medians):.1f} ms, largest median "
                   f"{max(medians):.1f} ms, {statistics.median([w['x_floor'] for w in timed]):.2f}x the floor (median of the ratios)",
                   f"states scripts: {sum(w['bytes'] for w in timed) / 1e6:.1f} MB in all, "
                   f"{sum(w['gzip_bytes'] for w in timed) / 1e6:.1f} MB gzip-compressed, largest "
                   f"{max(w['bytes'] for w in timed) / 1e6:.2f} MB",
                   f"over the {target:g} ms target: " + (", ".join(over) if over else "none")]
-    bad = [name for name, w in result["widgets"].items() if w["problems"]]
+    bad = [f"{w['class']} ({name})" for name, w in result["widgets"].items() if w["problems"]]
     lines.append("widgets showing a wrong figure or with errors: " + (", ".join(bad) if bad else "none"))
     return "\n".join(lines)
 
