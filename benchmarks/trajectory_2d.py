@@ -4,8 +4,10 @@
 
 Times ``surfaces.run(optimizer, surface, x0, 200)`` (trajectory and losses) and, as the reference
 measured in the same run, a plain numpy loop of the same maths with no checks, no state objects
-and no dicts (what one would write inline in a notebook). Ratio = course_lib / plain loop.
-Widget budget (GUIDE.md): 30 ms per update, compute and redraw together.
+and no dicts (what one would write inline in a notebook). Ratio = course_lib / plain loop: what
+the one implementation of each update rule (``course_lib.optim``, reached through ``flat_step``)
+and ``run``'s loop cost on top of the maths. Widget budget (GUIDE.md): 16 ms per update, compute,
+redraw and PNG together; a race widget runs three to six of these per update.
 """
 from __future__ import annotations
 

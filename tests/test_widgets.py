@@ -147,12 +147,21 @@ def test_a_kept_background_shows_what_a_full_redraw_shows(cls):
         widget.set(**{name: defaults[name]})
 
 
-def test_kept_backgrounds_are_bounded():
-    widget = WeightKernelWidget()
-    for t in range(1, widget.K + 1):
-        for rho in (0.0, 0.5, 0.98):
-            widget.set(rho=rho, t=t)
-    assert len(widget._backgrounds) <= widget.BACKGROUNDS
+def test_kept_backgrounds_are_bounded_and_a_dropped_one_is_drawn_again():
+    class MovingLimit(FigureWidget):
+        def draw_initial(self, fig):
+            self.ax = fig.add_subplot()
+
+        def update(self, top):
+            self.ax.set_ylim(0, top)  # every value a new static background
+
+    widget = MovingLimit({"top": ipywidgets.IntSlider(value=1, min=1, max=20)})
+    first = bytes(widget.image.value)
+    for top in range(2, 21):
+        widget.set(top=top)
+    assert len(widget._backgrounds) == widget.BACKGROUNDS
+    widget.set(top=1)  # its background was dropped long ago
+    assert bytes(widget.image.value) == first
 
 
 def test_a_slider_value_off_its_grid_is_rejected():
