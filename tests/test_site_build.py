@@ -142,3 +142,28 @@ def test_alternative_text_reads_the_captions_math_as_words(built_site):
     tex = [f"{page}: {attrs['alt'][:80]}" for page, attrs, _ in chapter_figures(built_site)
            if re.search(r"\\[A-Za-z(]", attrs.get("alt", "")) or not attrs.get("alt")]
     assert not tex, "alternative texts with TeX or none:\n" + "\n".join(tex)
+
+
+def test_figure_tags_get_their_1x_size_from_myst_nb_or_the_svg(tmp_path):
+    """A 2x PNG with its 1x size in the output's metadata (MyST-NB writes a fixed width and height
+    into style, which squashed it in a narrower column) and an SVG sized in points both end with
+    width/height at 1x, a minimum width for phones and no fixed height."""
+    import math
+    import sys
+    from types import SimpleNamespace
+
+    from test_book_structure import ROOT
+    sys.path.insert(0, str(ROOT / "tools"))
+    import offline_assets
+    name = "ab" * 32
+    (tmp_path / "figure.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="720pt" height="216pt">'
+                                         "</svg>", encoding="utf-8")
+    app = SimpleNamespace(srcdir=str(tmp_path), builder=SimpleNamespace(images={"figure.svg": f"{name}.svg"}))
+    dpi, factor = 90, offline_assets.MIN_TEXT_PX / (offline_assets.SMALLEST_FONT_PT * 90 / 72)
+    png = f'<img alt="A caption" src="../_images/{name}.png" style="width: 820px; height: 316px;" />'
+    svg = f'<img alt="A caption" src="../_images/{name}.svg" />'
+    for tag, (width, height) in [(png, (820, 316)), (svg, (900, 270))]:
+        out = offline_assets.IMAGE.sub(lambda m: offline_assets.sized_figure(app, m, dpi), tag)
+        assert f'width="{width}" height="{height}"' in out and 'loading="lazy"' in out, out
+        assert f"--book-min-width: {math.ceil(width * factor)}px" in out and "height: 316px" not in out, out
+        assert out.startswith('<div class="book-figure-box"><img alt="A caption" '), out
