@@ -56,19 +56,43 @@ class Split(NamedTuple):
 
 
 @functools.cache
-def _digits_table() -> np.ndarray:
-    """scikit-learn's ``digits.csv.gz`` (1797 rows: 64 pixels 0..16, then the label), read as
-    ``sklearn.datasets.load_digits`` reads it (``np.loadtxt``), but without importing scikit-learn,
-    whose import (scipy.stats, pandas) takes longer than everything else in a chapter's first cell.
-    Read once per process; the array is read-only."""
+def _bundled(name: str, delimiter=None) -> np.ndarray:
+    """One of scikit-learn's bundled ``sklearn/datasets/data/<name>`` tables, read as its loaders
+    read it (``np.loadtxt``) but without importing scikit-learn, whose import (scipy.stats,
+    pandas) takes longer than everything else in a chapter's first cell. Read once per process;
+    the array is read-only."""
     spec = importlib.util.find_spec("sklearn")  # finds the package without running it
     if spec is None or not spec.submodule_search_locations:
-        raise ImportError("load_digits needs scikit-learn installed (its bundled digits.csv.gz)")
-    path = Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "digits.csv.gz"
+        raise ImportError(f"the bundled {name} needs scikit-learn installed")
+    path = Path(spec.submodule_search_locations[0]) / "datasets" / "data" / name
     with gzip.open(path, mode="rt", encoding="utf-8") as file:
-        table = np.loadtxt(file, delimiter=",")
+        table = np.loadtxt(file, delimiter=delimiter)
     table.flags.writeable = False
     return table
+
+
+def _digits_table() -> np.ndarray:
+    """``digits.csv.gz``: 1797 rows of 64 pixels (0..16), then the label."""
+    return _bundled("digits.csv.gz", ",")
+
+
+def _load_diabetes() -> tuple[np.ndarray, np.ndarray]:
+    r"""scikit-learn's diabetes set, exactly as ``sklearn.datasets.load_diabetes()`` gives it
+    (``.data``, ``.target``), without importing scikit-learn: 442 patients, 10 features, each
+    centred and divided by its standard deviation times :math:`\sqrt{442}` (``scaled=True``: its
+    ``preprocessing.scale`` then ``/ sqrt(n)``, the same operations in the same order), and the
+    disease progression a year later. New arrays: ``(x (442, 10), y (442,))``."""
+    x = np.array(_bundled("diabetes_data_raw.csv.gz"))
+    mean, std = np.nanmean(x, axis=0), np.nanstd(x, axis=0)   # sklearn's scale(x, copy=False)
+    x -= mean
+    if not np.allclose(np.nanmean(x, axis=0), 0):  # pragma: no cover - scale's numerical safeguard
+        x -= np.nanmean(x, axis=0)
+    std[std < 10 * np.finfo(std.dtype).eps] = 1.0
+    x /= std
+    if not np.allclose(np.nanmean(x, axis=0), 0):  # pragma: no cover - its second safeguard
+        x -= np.nanmean(x, axis=0)
+    x /= x.shape[0] ** 0.5
+    return x, np.array(_bundled("diabetes_target.csv.gz"))
 
 
 def load_digits(*, val_fraction: float = 0.2, test_fraction: float = 0.2, rng=0,

@@ -47,6 +47,17 @@ def test_digits_are_scikit_learns_read_without_importing_it():
     np.testing.assert_array_equal(labels[order], digits.target[expected])
 
 
+def test_diabetes_is_scikit_learns_bit_for_bit_without_importing_it():
+    from sklearn.datasets import load_diabetes
+
+    expected = load_diabetes()
+    x, y = data._load_diabetes()
+    np.testing.assert_array_equal(x, expected.data)   # scaled: the same operations in the same order
+    np.testing.assert_array_equal(y, expected.target)
+    x[0, 0] = 99.0                                    # new arrays: the cached table is not touched
+    np.testing.assert_array_equal(data._load_diabetes()[0], expected.data)
+
+
 @pytest.mark.parametrize("call, error, message", [
     (lambda: data.load_digits(val_fraction=0.5, test_fraction=0.5), ValueError,
      "val_fraction \\+ test_fraction must be < 1, got 0.5 \\+ 0.5 = 1"),
