@@ -624,15 +624,17 @@ class Optimizer:
         """``step`` without the argument checks, for loops that built params and state themselves."""
         return self._raw(params, grads, state, True)
 
-    def flat_step(self, layout: Layout) -> Callable:
+    def flat_step(self, layout: Layout | None, *, apply: bool = True) -> Callable:
         r"""``step(theta, grads, state)`` for the flat vectors of ``layout`` (see :class:`Layout`).
 
         What ``step`` does for a dict, without ravelling and checking on every call: the
         per-parameter learning rates and decay rates (groups, mask) are expanded into flat vectors
-        once. ``state`` is ``layout.ravel_state(opt.init(params))``. For training loops.
+        once (a schedule is still evaluated at each step's t). ``state`` is
+        ``layout.ravel_state(opt.init(params))``. ``layout=None``: one unnamed array. With
+        ``apply=False`` it returns ``(updates, new_state)`` as ``update`` does. For training loops.
         """
         hyper = self._hyper(layout)
-        return lambda theta, grads, state: self._vector_step(theta, grads, state, hyper, True)
+        return lambda theta, grads, state: self._vector_step(theta, grads, state, hyper, apply)
 
     def update(self, grads, state, params):
         """``(updates, new_state)`` with ``params + updates`` the new parameters (optax's form)."""

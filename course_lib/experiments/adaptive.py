@@ -125,11 +125,13 @@ def updates(optimizer, grads, params=None) -> np.ndarray:
         raise ValueError(f"params must have shape {grads.shape[1:]}, got {x.shape}")
     state = optimizer.init(x)
     out = np.empty_like(grads)
+    update = optimizer.update  # the first call checks the arguments
     for k, g in enumerate(grads):
-        if k == 0 or not hasattr(optimizer, "_raw"):
-            u, state = optimizer.update(g, state, x)      # checks the arguments once
-        else:
-            u, state = optimizer._raw(x, g, state, False)  # the same rule without the checks
+        u, state = update(g, state, x)
+        if k == 0 and hasattr(optimizer, "flat_step"):
+            # the same rule without the checks, its hyperparameters looked up once
+            step = optimizer.flat_step(None, apply=False)
+            update = lambda g, state, x: step(x, g, state)  # noqa: E731
         out[k] = u
         x = x + u
     return out
