@@ -128,6 +128,24 @@ def test_least_squares_uses_the_real_diabetes_data_and_real_minibatches():
     assert two.dim == 2 and two.grid((-1, 1), (-1, 1), 5)[2].shape == (5, 5)
 
 
+def test_least_squares_is_built_from_load_diabetes_bit_for_bit_without_importing_sklearn():
+    import subprocess
+    import sys
+
+    from sklearn.datasets import load_diabetes
+
+    d = load_diabetes()
+    for features in (None, (2, 8)):
+        X, y = d.data.astype(np.float64), d.target.astype(np.float64)
+        X = X if features is None else X[:, list(features)]
+        X, y = (X - X.mean(axis=0)) / X.std(axis=0), (y - y.mean()) / y.std()
+        ls, expected = surfaces.least_squares(features=features), surfaces._LeastSquares(X, y, 32)
+        for name in ("X", "y", "minimum", "hessian"):
+            np.testing.assert_array_equal(getattr(ls, name), getattr(expected, name), err_msg=name)
+    code = "import sys; from course_lib import surfaces; surfaces.least_squares(); print('sklearn' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+
+
 def test_run_returns_the_trajectory_and_losses():
     q = SURFACES["quadratic"]
     result = surfaces.run(optim.sgd(0.2), q, (1.0, 2.0), 30)
