@@ -79,6 +79,10 @@ def test_student_versions_render_myst_in_jupyterlab(chromium, tmp_path):
     problems = []
     with jupyterlab(notebooks, tmp_path / "lab") as url, visit(chromium, url + "lab", url) as lab:
         lab.page.wait_for_function("() => window.jupyterapp?.shell", timeout=120000)
+        # the shell exists well before every plugin has registered its commands on a busy machine
+        lab.page.evaluate("async () => { await window.jupyterapp.restored; }")
+        lab.page.wait_for_function("() => window.jupyterapp.commands.hasCommand('docmanager:open')",
+                                   timeout=60000)
         for path in chapters():
             notebook = nbformat.read(notebooks / path.name, as_version=4)
             want = expected(notebook)
