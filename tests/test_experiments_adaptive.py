@@ -21,6 +21,23 @@ def test_race_runs_each_method_as_course_lib_optim_does():
         assert runs[name].params.shape == (51, 2) and runs[name].losses.shape == (51,)
 
 
+def test_race_runs_only_the_methods_asked_for_each_depending_on_its_own_arguments():
+    full = ae.optimizer_race(RAVINE, (-4.0, 1.5), 50, lr=0.05, sgd_lr=0.5)
+    some = ae.optimizer_race(RAVINE, (-4.0, 1.5), 50, lr=0.05, sgd_lr=0.5, methods=("Adam", "SGD"))
+    assert tuple(some) == ("SGD", "Adam")  # in the race's order
+    for name in some:
+        np.testing.assert_array_equal(some[name].params, full[name].params)
+    # a method's run is unchanged by the arguments it does not list
+    other = ae.optimizer_race(RAVINE, (-4.0, 1.5), 50, lr=0.2, sgd_lr=0.5, momentum=0.5, adadelta_lr=0.5)
+    for name, arguments in ae.OPTIMIZER_RACE_ARGUMENTS.items():
+        same = np.array_equal(other[name].params, full[name].params, equal_nan=True)
+        assert same == (not {"lr", "momentum", "adadelta_lr"} & set(arguments)), name
+    assert set(ae.OPTIMIZER_RACE_ARGUMENTS) == set(ae.OPTIMIZER_RACE_METHODS)
+    for bad in ((), "Adam", ("Adam", "LAMB")):
+        with pytest.raises(ValueError, match="methods must be a non-empty sequence of names"):
+            ae.optimizer_race(RAVINE, (-4.0, 1.5), 5, methods=bad)
+
+
 def test_race_cuts_a_divergent_run():
     runs = ae.optimizer_race(RAVINE, (-4.0, 1.5), 100, lr=0.05, sgd_lr=2.5)   # SGD: alpha L = 2.5 > 2 diverges
     assert np.isnan(runs["SGD"].losses[-1]) and np.isfinite(runs["Adam"].losses).all()

@@ -20,6 +20,26 @@ def test_race_widget_draws_the_runs():
     assert widget.ax_loss.get_yscale() == "linear"
 
 
+def test_race_widget_reruns_only_the_methods_a_move_changes_and_draws_the_same_runs():
+    widget = OptimizerRaceWidget()
+    moves = [dict(lr=0.05), dict(sgd_step=0.5), dict(surface="saddle point"), dict(lr=0.2), dict(surface="Rosenbrock")]
+    for move in moves:
+        before = dict(widget.runs)
+        widget.set(**move)
+        spec = widget.surfaces[widget.values["surface"]]
+        runs = ae.optimizer_race(spec["surface"], spec["x0"], spec["steps"], lr=widget.values["lr"],
+                                 sgd_lr=widget.values["sgd_step"] / spec["L"])
+        for name in ae.OPTIMIZER_RACE_METHODS:
+            np.testing.assert_array_equal(widget.runs[name].params, runs[name].params)
+            np.testing.assert_array_equal(widget.losses[name].get_ydata(), runs[name].losses)
+        kept = {name for name in runs if widget.runs[name] is before[name]}
+        changed = set(move) - {"surface"}
+        expected = set() if "surface" in move else {
+            name for name, arguments in ae.OPTIMIZER_RACE_ARGUMENTS.items()
+            if not ({"lr": "lr", "sgd_step": "sgd_lr"}[next(iter(changed))] in arguments)}
+        assert kept == expected, move
+
+
 def test_sgd_step_on_rosenbrock_is_scaled_by_its_curvature_at_the_minimum():
     """L is derived from the surface's Hessian ([[802, -400], [-400, 200]] at (1, 1)), not typed in."""
     rosen = surfaces.rosenbrock()

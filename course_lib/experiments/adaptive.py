@@ -12,7 +12,7 @@ this module puts them together into what the chapter's figures and widgets show:
 
 Public names
 ------------
-``OPTIMIZER_RACE_METHODS``, ``optimizer_race``, ``gradient_stream``, ``updates``, ``effective_learning_rates``,
+``OPTIMIZER_RACE_METHODS``, ``OPTIMIZER_RACE_ARGUMENTS``, ``optimizer_race``, ``gradient_stream``, ``updates``, ``effective_learning_rates``,
 ``adam_steps``, ``online_gradients``, ``projected_path``, ``average_regret``, ``online_adam_problem``,
 ``SignComparison``, ``adam_against_sign_descent``, ``radam_rho``, ``radam_variance``, ``radam_rectification``,
 ``inverse_root_variance``, ``adamax_steps``, ``nadam_steps``, ``least_squares_curvature``.
@@ -26,6 +26,7 @@ import numpy as np
 from course_lib import _validate, data, ewma, nn, optim, surfaces
 
 __all__ = [
+    "OPTIMIZER_RACE_ARGUMENTS",
     "OPTIMIZER_RACE_METHODS",
     "optimizer_race",
     "gradient_stream",
@@ -51,15 +52,22 @@ __all__ = [
 OPTIMIZER_RACE_METHODS = ("SGD", "momentum", "AdaGrad", "RMSProp", "Adadelta", "Adam")
 
 
-def optimizer_race(surface, x0, steps, lr=0.1, sgd_lr=0.1, momentum=0.9, adadelta_lr=1.0) -> dict:
+# the arguments of optimizer_race each method's run depends on (a widget reruns only what a move changes)
+OPTIMIZER_RACE_ARGUMENTS = {"SGD": ("sgd_lr",), "momentum": ("sgd_lr", "momentum"), "AdaGrad": ("lr",),
+                            "RMSProp": ("lr",), "Adadelta": ("adadelta_lr",), "Adam": ("lr",)}
+
+
+def optimizer_race(surface, x0, steps, lr=0.1, sgd_lr=0.1, momentum=0.9, adadelta_lr=1.0, *,
+                   methods=OPTIMIZER_RACE_METHODS) -> dict:
     r"""Run the six methods of the chapter from the same start, with exact gradients.
 
     ``SGD`` is ``optim.sgd(sgd_lr)``, ``momentum`` is ``optim.sgd(sgd_lr, momentum)``; ``AdaGrad``,
     ``RMSProp`` and ``Adam`` use the same ``lr`` (their steps have the units of the parameters,
     so one value is comparable across them) with torch's defaults otherwise; ``Adadelta`` is
     Zeiler's, ``optim.adadelta(adadelta_lr)`` (it needs no learning rate: torch's default 1).
-    Returns ``{name: surfaces.Run}`` in the order of :data:`OPTIMIZER_RACE_METHODS`; a run that diverges
-    (overflow, or farther than 1e6 from ``x0``) has NaN from that point on.
+    Returns ``{name: surfaces.Run}`` for the ``methods`` asked for (default all), in the order of
+    :data:`OPTIMIZER_RACE_METHODS`; a run that diverges (overflow, or farther than 1e6 from ``x0``)
+    has NaN from that point on. Each run depends only on its ``OPTIMIZER_RACE_ARGUMENTS``.
     """
     lr = _validate.real("lr", lr, low=0.0, low_open=True)
     sgd_lr = _validate.real("sgd_lr", sgd_lr, low=0.0, low_open=True)
@@ -74,7 +82,9 @@ def optimizer_race(surface, x0, steps, lr=0.1, sgd_lr=0.1, momentum=0.9, adadelt
         "Adadelta": optim.adadelta(adadelta_lr),
         "Adam": optim.adam(lr),
     }
-    return surfaces.race(optimizers, surface, x0, steps)
+    if isinstance(methods, str) or not all(m in optimizers for m in methods) or not methods:
+        raise ValueError(f"methods must be a non-empty sequence of names from {OPTIMIZER_RACE_METHODS}, got {methods!r}")
+    return surfaces.race({name: opt for name, opt in optimizers.items() if name in methods}, surface, x0, steps)
 
 
 def gradient_stream(steps, scales=(1.0, 0.01), *, noise=0.5, shrink_at=None, shrink=0.1, rng=0) -> np.ndarray:

@@ -56,7 +56,18 @@ class OptimizerRaceWidget(RaceWidget):
         }, figsize=(9.5, 4.0))
 
     def race(self, spec, lr, sgd_step):
-        return experiments.optimizer_race(spec["surface"], spec["x0"], spec["steps"], lr=lr, sgd_lr=sgd_step / spec["L"])
+        # a run depends on the surface and its method's own arguments only: a move reruns the
+        # methods it changes (alpha: 3 of 6) and keeps the others' runs
+        args = dict(lr=lr, sgd_lr=sgd_step / spec["L"])
+        if spec is not getattr(self, "_race_spec", None):
+            self._race_spec, self._kept = spec, {}  # {method: (its arguments, its run)}
+        settings = {name: tuple(args.get(a) for a in arguments)
+                    for name, arguments in experiments.OPTIMIZER_RACE_ARGUMENTS.items()}
+        stale = [name for name, kept in settings.items() if self._kept.get(name, (None,))[0] != kept]
+        if stale:
+            fresh = experiments.optimizer_race(spec["surface"], spec["x0"], spec["steps"], methods=stale, **args)
+            self._kept.update({name: (settings[name], run) for name, run in fresh.items()})
+        return {name: self._kept[name][1] for name in experiments.OPTIMIZER_RACE_METHODS}
 
     def title(self, spec, runs, lr, sgd_step):
         best = min(runs, key=lambda name: np.nan_to_num(runs[name].losses[-1], nan=np.inf))
