@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from site_fixtures import chromium, site_url  # noqa: F401  (fixtures of the browser tests)
+from site_fixtures import PREBUILT_SITE, chromium, site_url  # noqa: F401  (fixtures of the browser tests)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -15,6 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory) -> Path:
     """Build the book exactly as `make book` does (warnings are errors) and return its html folder."""
+    if PREBUILT_SITE:  # an already built site (tests/site_fixtures.py)
+        return Path(PREBUILT_SITE)
     out = tmp_path_factory.mktemp("site")
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     result = subprocess.run(

@@ -15,6 +15,7 @@ import contextlib
 import functools
 import http.server
 import json
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -35,6 +36,9 @@ BENCHMARKS = ROOT / "_build" / "benchmarks"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
+# BOOK_SITE=path/to/html: the tests use that built site instead of building the book (to try a
+# change to book/_static/* on a copy of _build/html in seconds; the built_site fixture reads it).
+PREBUILT_SITE = os.environ.get("BOOK_SITE")
 
 
 # --- what the book contains -----------------------------------------------------------------

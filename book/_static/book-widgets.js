@@ -4,7 +4,8 @@
 // figures of every precomputed setting live in one script per widget (data-states), loaded on
 // the reader's first touch (a <script>, so a copy opened from files works too). A control
 // moves only to precomputed positions (data-grid): a slider snaps to the next one in the
-// direction it moved, so the readout always names the setting the figure shows.
+// direction it moved, so the readout always names the setting the figure shows. The figures one
+// move away from the one shown are composed ahead, in idle time, so a move is one drawImage.
 (function () {
   "use strict";
   const widgets = {};  // name -> {element, controls, images, ...}
@@ -14,9 +15,9 @@
     return w.controls.map(c => c.position);
   }
 
-  function stateIndex(w) {
+  function stateIndex(w, at = positions(w)) {
     let index = 0;
-    for (const c of w.controls) index = index * c.grid.length + c.grid.indexOf(c.position);
+    w.controls.forEach((c, k) => { index = index * c.grid.length + c.grid.indexOf(at[k]); });
     return index;
   }
 
@@ -52,11 +53,9 @@
   }
 
   // A state is its base figure (one per drop-down/check-box setting) with the pixels that
-  // differ drawn over it: exactly the widget's figure.
-  function show(w, started) {
-    if (!w.data) { w.pending = true; load(w); return; }
-    const index = stateIndex(w);
-    const token = ++w.token;
+  // differ drawn over it: exactly the widget's figure. It is composed once, on a canvas of its
+  // own, so that showing it again is one drawImage (decoding a WebP takes about a frame).
+  function compose(w, index) {
     const [base, diff] = w.data.states[index];
     const parts = [decoded(w.baseImages, base, w.data.bases[base])];
     if (diff) {
@@ -64,18 +63,95 @@
       image.src = diff;
       parts.push(image.decode().then(() => image));
     }
-    Promise.all(parts).then(images => {
-      if (token !== w.token) return;  // a later change won
-      const ctx = w.canvas.getContext("2d");
-      ctx.drawImage(images[0], 0, 0);
-      if (images[1]) ctx.drawImage(images[1], 0, 0);
-      w.canvas.dataset.state = String(index);
-      w.canvas.hidden = false;
-      w.img.hidden = true;
-      requestAnimationFrame(() => {
-        if (started !== undefined) timings.push({widget: w.name, ms: performance.now() - started});
-        w.element.dispatchEvent(new CustomEvent("book-widget-shown", {detail: {index}}));
-      });
+    return Promise.all(parts).then(images => {
+      const figure = document.createElement("canvas");
+      figure.width = w.canvas.width;
+      figure.height = w.canvas.height;
+      const ctx = figure.getContext("2d");
+      for (const image of images) ctx.drawImage(image, 0, 0);
+      return figure;
+    });
+  }
+
+  // The composed figures, least recently used first (a Map keeps insertion order). Bounded:
+  // a figure is width x height x 4 bytes (about 1 MB), so at most MAX_FIGURES per widget.
+  const MAX_FIGURES = 40;
+  function figure(w, index) {
+    let entry = w.figures.get(index);
+    if (entry) {
+      w.figures.delete(index);
+    } else {
+      entry = {canvas: null};
+      entry.promise = compose(w, index).then(canvas => (entry.canvas = canvas));
+      entry.promise.catch(() => w.figures.get(index) === entry && w.figures.delete(index));
+    }
+    w.figures.set(index, entry);
+    while (w.figures.size > MAX_FIGURES) w.figures.delete(w.figures.keys().next().value);
+    return entry;
+  }
+
+  // The states a reader reaches in one move from the positions shown: one step either side on
+  // each slider, then every other option of a drop-down or check box, then each slider's ends
+  // (Home/End, a click at the end of the track).
+  function neighbours(w) {
+    const near = [], far = [];
+    w.controls.forEach((c, k) => {
+      const at = c.grid.indexOf(c.position);
+      const moves = c.kind === "slider" ? [at - 1, at + 1] : c.grid.map((_, i) => i);
+      const ends = c.kind === "slider" ? [0, c.grid.length - 1] : [];
+      for (const [list, steps] of [[near, moves], [far, ends]]) {
+        for (const i of steps) {
+          if (i < 0 || i >= c.grid.length || i === at) continue;
+          const p = positions(w);
+          p[k] = c.grid[i];
+          list.push(stateIndex(w, p));
+        }
+      }
+    });
+    return [...new Set([...near, ...far])].slice(0, MAX_FIGURES - 1);  // the shown one stays cached
+  }
+
+  // Compose the neighbours in idle time, one at a time, so a change that comes meanwhile is not
+  // kept waiting; a newer figure replaces the list (w.ahead) with its own neighbours.
+  const idle = window.requestIdleCallback ?? (callback => setTimeout(callback, 1));
+  function prepareAhead(w) {
+    w.ahead = neighbours(w);
+    if (w.preparing) return;
+    w.preparing = true;
+    const next = () => idle(() => {
+      const index = w.ahead.shift();
+      if (index === undefined) { w.preparing = false; return; }
+      const entry = figure(w, index);  // composes it, or marks it as recently used
+      if (entry.canvas) next();
+      else entry.promise.then(next, next);
+    }, {timeout: 200});
+    next();
+  }
+
+  function draw(w, index, canvas, started) {
+    const ctx = w.canvas.getContext("2d");
+    ctx.clearRect(0, 0, w.canvas.width, w.canvas.height);
+    ctx.drawImage(canvas, 0, 0);
+    w.canvas.dataset.state = String(index);
+    w.canvas.hidden = false;
+    w.img.hidden = true;
+    requestAnimationFrame(() => {
+      if (started !== undefined) timings.push({widget: w.name, ms: performance.now() - started});
+      w.element.dispatchEvent(new CustomEvent("book-widget-shown", {detail: {index}}));
+    });
+    prepareAhead(w);
+  }
+
+  // Shows the state of the controls' positions: at once when it is composed already, else when
+  // it is; only the last change is shown (a fast drag ends on its own figure, never an older one).
+  function show(w, started) {
+    if (!w.data) { w.pending = true; load(w); return; }
+    const index = stateIndex(w);
+    const token = ++w.token;
+    const entry = figure(w, index);
+    if (entry.canvas) { draw(w, index, entry.canvas, started); return; }
+    entry.promise.then(canvas => {
+      if (token === w.token) draw(w, index, canvas, started);  // else a later change won
     });
   }
 
@@ -88,7 +164,8 @@
     canvas.setAttribute("role", "img");
     canvas.setAttribute("aria-label", img.alt);
     img.after(canvas);
-    const w = {name: element.dataset.widget, element, token: 0, data: null, baseImages: {}, img, canvas,
+    const w = {name: element.dataset.widget, element, token: 0, data: null, baseImages: {}, figures: new Map(),
+               ahead: [], preparing: false, img, canvas,
                status: element.querySelector(".book-widget-status"), controls: []};
     widgets[w.name] = w;
     element.querySelectorAll(".book-control").forEach(box => {
