@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import os
 
 import matplotlib
 
@@ -46,16 +47,25 @@ COLORS = {
 #: ``metadata``: none (matplotlib would write the time into an SVG and its version into a
 #: PNG), so a stored figure changes only when its drawing does. ``dpi`` of the SVG: that of the
 #: pictures inside it (heat maps, images), twice STYLE's, sharp on a high-density screen too.
+#: The PNG copy is drawn only while outputs are stored for others to open
+#: (:data:`STORING_OUTPUTS`): in a reader's own kernel the outputs are trusted and Jupyter shows
+#: the SVG, and a second rendering nobody sees would cost each figure about as much again
+#: (0.4-0.6 s for a six-panel contour figure).
 FIGURE_FORMATS = {
     "image/svg+xml": {"fmt": "svg", "dpi": 2 * STYLE["figure.dpi"],
                       "metadata": {"Creator": None, "Date": None, "Format": None, "Type": None}},
     "image/png": {"fmt": "png", "base64": True, "metadata": {"Software": None}},
 }
 
+#: Environment variable set (to "1") by tools/execute_notebooks.py, which stores the chapters'
+#: outputs: figures then get their PNG copy too.
+STORING_OUTPUTS = "COURSE_LIB_STORING_OUTPUTS"
+
 
 def use_book_style() -> None:
-    """Apply :data:`STYLE` globally and, in a Jupyter kernel, store figures as
-    :data:`FIGURE_FORMATS` (chapters call this once, in their first code cell)."""
+    """Apply :data:`STYLE` globally and, in a Jupyter kernel, show figures as
+    :data:`FIGURE_FORMATS` (the PNG copy only while outputs are stored, :data:`STORING_OUTPUTS`;
+    chapters call this once, in their first code cell)."""
     matplotlib.rcParams.update(STYLE)
     if _in_notebook():
         from IPython import get_ipython
@@ -66,8 +76,11 @@ def use_book_style() -> None:
         from matplotlib_inline import backend_inline  # noqa: F401
 
         formatters = get_ipython().display_formatter.formatters
+        storing = os.environ.get(STORING_OUTPUTS) == "1"
         for mime, options in FIGURE_FORMATS.items():
-            formatters[mime].for_type(Figure, functools.partial(print_figure, bbox_inches="tight", **options))
+            formatters[mime].pop(Figure, None)
+            if storing or mime != "image/png":
+                formatters[mime].for_type(Figure, functools.partial(print_figure, bbox_inches="tight", **options))
 
 
 class Progress:

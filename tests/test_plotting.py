@@ -1,6 +1,7 @@
 """course_lib.plotting: in a Jupyter kernel, use_book_style() stores each figure as an SVG (what the
-website shows) and a PNG at the style's dpi (what Jupyter shows an untrusted notebook), both
-free of dates and versions, so two runs store the same bytes."""
+website shows) and, while outputs are stored for others (tools/execute_notebooks.py), a PNG at the
+style's dpi (what Jupyter shows an untrusted notebook), both free of dates and versions, so two
+runs store the same bytes. In a reader's own kernel only the SVG is drawn."""
 import base64
 import io
 import re
@@ -26,7 +27,8 @@ def stored_figure():
     return figure
 
 
-def test_figures_are_stored_as_svg_and_png_without_dates_or_versions():
+def test_figures_are_stored_as_svg_and_png_without_dates_or_versions(monkeypatch):
+    monkeypatch.setenv(plotting.STORING_OUTPUTS, "1")  # as tools/execute_notebooks.py runs the kernel
     first, second = stored_figure(), stored_figure()
     assert set(first.data) == {"image/svg+xml", "image/png", "text/plain"}
     svg, png = first.data["image/svg+xml"], base64.b64decode(first.data["image/png"])
@@ -45,6 +47,13 @@ def test_figures_are_stored_as_svg_and_png_without_dates_or_versions():
     pixels = Image.open(io.BytesIO(base64.b64decode(data))).size[0]
     width_pt = float(re.search(r'\bwidth="([\d.]+)"', image).group(1))
     assert pixels >= 2 * width_pt * dpi / 72 - 2, "the image inside the SVG is not at 2x"
+
+
+def test_a_readers_own_kernel_draws_only_the_svg(monkeypatch):
+    monkeypatch.delenv(plotting.STORING_OUTPUTS, raising=False)
+    figure = stored_figure()
+    assert set(figure.data) == {"image/svg+xml", "text/plain"}
+    assert figure.data["image/svg+xml"].lstrip().startswith("<?xml")
 
 
 def test_outside_a_kernel_use_book_style_only_sets_the_style():

@@ -12,6 +12,7 @@ from the outputs, cell by cell).
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import time
@@ -19,6 +20,8 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+from course_lib.plotting import STORING_OUTPUTS
 
 
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
@@ -63,6 +66,7 @@ def execute(path: Path) -> float:
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(notebook, timeout=300, kernel_name="python3", store_widget_state=True,
                             record_timing=False, resources={"metadata": {"path": str(path.parent)}})
+    os.environ[STORING_OUTPUTS] = "1"  # the kernel inherits it: figures get their PNG copy for untrusted readers
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
