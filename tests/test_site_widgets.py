@@ -4,7 +4,8 @@ For every widget of every chapter, in headless Chromium on the served site: the 
 says what is precomputed; every control is moved as a reader moves it (keyboard on sliders,
 each option of a drop-down, a click on a check box); after each move the figure on the page
 (its canvas pixels) must equal, pixel for pixel, the figure the course_lib widget renders for
-the values its controls now show. A downloaded copy opened from files is checked the same way
+the values its controls now show; a slider dragged faster than its figures arrive must end on
+the figure of its last position. A downloaded copy opened from files is checked the same way
 on one widget. The time from each change to the frame that shows the new figure, and the
 bytes each widget loads, go to ``_build/benchmarks/widget_response.json``.
 """
@@ -19,6 +20,7 @@ import sys
 
 import numpy as np
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from site_fixtures import BENCHMARKS, DESKTOP, ROOT, source_of, toc_docnames, visit, widget_state
 
@@ -124,14 +126,51 @@ def check_widget(page, name, spec, budget_moves=None):
             problems.append(f"{name}: after {action} the controls show {shown_positions}, expected {positions}")
             positions = shown_positions
             continue
-        python.set(**widget_states.python_values(python, spec, positions))
-        expected = widget_states.pixels(python.image.value)
-        shown = canvas_pixels(page, name)
-        if shown.shape != expected.shape or not np.array_equal(shown, expected):
-            labels = {c.description: c.labels[p] for c, p in zip(spec.controls, positions)}
-            problems.append(f"{name}: at {labels} the page shows another figure than the Python widget")
+        problems += python_figure_problems(page, name, spec, python, positions)
     timings = [t["ms"] for t in page.evaluate("bookWidgets.timings") if t["widget"] == name]
     return problems, timings
+
+
+def python_figure_problems(page, name, spec, python, positions):
+    """[] if the page shows the figure the Python widget draws at ``positions``, else the problem."""
+    python.set(**widget_states.python_values(python, spec, positions))
+    expected = widget_states.pixels(python.image.value)
+    shown = canvas_pixels(page, name)
+    if shown.shape == expected.shape and np.array_equal(shown, expected):
+        return []
+    labels = {c.description: c.labels[p] for c, p in zip(spec.controls, positions)}
+    return [f"{name}: at {labels} the page shows another figure than the Python widget"]
+
+
+DRAG = """([name, k, values]) => {
+  const input = bookWidgets.widgets[name].controls[k].input;
+  for (const value of values) { input.value = String(value); input.dispatchEvent(new Event('input')); }
+}"""
+
+
+def fast_drag_problems(page, name, spec):
+    """Each slider dragged end to end and back to its middle in one go (every figure requested
+    before any is composed): the figure must end on the last setting and stay there, not on one
+    composed late."""
+    problems = []
+    python = python_widget(page.evaluate("(name) => bookWidgets.current(name).pythonClass", name))
+    positions = page.evaluate("(name) => bookWidgets.current(name).positions", name)
+    for k, c in enumerate(spec.controls):
+        if c.kind != "slider":
+            continue
+        sweep = c.grid[::-1] + c.grid[:len(c.grid) // 2 + 1]
+        page.evaluate(DRAG, [name, k, sweep])
+        positions[k] = sweep[-1]
+        index = widget_states.state_index(spec.controls, positions)
+        page.wait_for_timeout(300)  # time for a figure of an earlier setting to arrive late
+        try:
+            page.wait_for_function(SHOWN, arg=[name, index], timeout=10000)
+        except PlaywrightTimeout:
+            pass
+        if page.evaluate("(name) => bookWidgets.current(name).state", name) != index:
+            problems.append(f"{name}: after a fast drag of {c.description!r} an earlier figure replaced the last one")
+        problems += python_figure_problems(page, name, spec, python, positions)
+    return problems
 
 
 @pytest.mark.parametrize("docname", WIDGET_PAGES)
@@ -165,7 +204,7 @@ def test_every_control_of_every_widget_shows_the_python_figure(docname, chromium
         assert sorted(on_page) == sorted(specs), f"{docname}: widgets on the page {on_page}, saved {list(specs)}"
         for name, spec in specs.items():
             found, timings = check_widget(page, name, spec)
-            problems += found
+            problems += found + fast_drag_problems(page, name, spec)
             states = built_site / "_static" / "widget-states" / f"{name}.js"
             widget_report[name] = {
                 "page": docname, "states": spec.states, "bytes": states.stat().st_size,
