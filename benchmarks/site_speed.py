@@ -254,9 +254,12 @@ def require_site(site: Path) -> None:
               "to measure the current one", flush=True)
 
 
-def main(argv=None) -> None:
+def run_on_built_site(argv, measure, report, report_path: Path) -> None:
+    """The shared main of the site benchmarks: serve the built site (``argv[0]`` or _build/html)
+    as a static host would, open headless Chromium, ``measure(browser, url, site)``, print
+    ``report(result)`` and write the result as JSON to ``report_path``."""
     from playwright.sync_api import sync_playwright
-    from site_fixtures import CHROMIUM, CHROMIUM_ARGS, toc_docnames
+    from site_fixtures import CHROMIUM, CHROMIUM_ARGS
 
     argv = sys.argv[1:] if argv is None else argv
     site = Path(argv[0]) if argv else ROOT / "_build" / "html"
@@ -264,13 +267,20 @@ def main(argv=None) -> None:
     with serve_compressed(site) as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            result = measure_site(browser, url, toc_docnames())
+            result = measure(browser, url, site)
         finally:
             browser.close()
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(json.dumps(result, indent=2) + "\n")
+    report_path.parent.mkdir(parents=True, exist_ok=True)
+    report_path.write_text(json.dumps(result, indent=2) + "\n")
     print(report(result))
-    print(f"(written to {REPORT.relative_to(ROOT)})")
+    print(f"(written to {report_path.relative_to(ROOT)})")
+
+
+def main(argv=None) -> None:
+    from site_fixtures import toc_docnames
+
+    run_on_built_site(argv, lambda browser, url, site: measure_site(browser, url, toc_docnames()),
+                      report, REPORT)
 
 
 if __name__ == "__main__":

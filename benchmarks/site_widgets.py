@@ -134,24 +134,9 @@ def report(result: dict) -> str:
 
 
 def main(argv=None) -> None:
-    from playwright.sync_api import sync_playwright
-
     import site_speed
-    from site_fixtures import CHROMIUM, CHROMIUM_ARGS
 
-    argv = sys.argv[1:] if argv is None else argv
-    site = Path(argv[0]) if argv else ROOT / "_build" / "html"
-    site_speed.require_site(site)
-    with site_speed.serve_compressed(site) as url, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            result = measure_widgets(browser, url, site)
-        finally:
-            browser.close()
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(json.dumps(result, indent=2) + "\n")
-    print(report(result))
-    print(f"(written to {REPORT.relative_to(ROOT)})")
+    site_speed.run_on_built_site(argv, measure_widgets, report, REPORT)
 
 
 if __name__ == "__main__":
