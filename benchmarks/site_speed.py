@@ -113,8 +113,11 @@ TIMES = """async () => {
 }"""
 
 
-def measure_page(browser, url: str, local_prefix: str) -> dict:
-    """Open ``url`` cold over the throttled line; times in seconds, bytes and requests."""
+def measure_page(browser, url: str, local_prefix: str, after_load: bool = True) -> dict:
+    """Open ``url`` cold over the throttled line; times in seconds, bytes and requests.
+
+    ``after_load``: also wait until the network is idle, so that what the page fetches after its
+    load event (lazy figures) counts in its bytes; False for a bare page, which fetches nothing."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
     context = browser.new_context(viewport={"width": 1280, "height": 800}, service_workers="block")
@@ -143,8 +146,9 @@ def measure_page(browser, url: str, local_prefix: str) -> dict:
         cdp.send("Performance.enable")
         page.goto(url, wait_until="load", timeout=120000)
         times = page.evaluate(TIMES)
-        try:  # what the page fetches after its load event (lazy figures) counts in its bytes
-            page.wait_for_load_state("networkidle", timeout=30000)
+        try:
+            if after_load:
+                page.wait_for_load_state("networkidle", timeout=30000)
         except PlaywrightTimeoutError:
             loaded["still_loading_after_30_s"] = True
         metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
@@ -173,7 +177,7 @@ def measure_site(browser, site_url: str, docnames, reference: bool = True, retri
                                                          p["usable_s"] / USABLE_AIM_S))
         pages[docname]["attempts"] = len(attempts)
         if reference:
-            bare = measure_page(browser, f"{site_url}{docname}.html?{BARE}", site_url)
+            bare = measure_page(browser, f"{site_url}{docname}.html?{BARE}", site_url, after_load=False)
             pages[docname]["bare"] = {k: bare[k] for k in ("first_paint_s", "load_s", "bytes") if k in bare}
     keys = ["first_paint_s", "load_s", "usable_s", "main_thread_s", "bytes"]
     summary = {key: {"median": round(statistics.median(p[key] for p in pages.values()), 2),

@@ -39,6 +39,9 @@ WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
 # BOOK_SITE=path/to/html: the tests use that built site instead of building the book (to try a
 # change to book/_static/* on a copy of _build/html in seconds; the built_site fixture reads it).
 PREBUILT_SITE = os.environ.get("BOOK_SITE")
+# BOOK_SCREENSHOTS=1: the page tests also save a screenshot of every whole page (long pages
+# take seconds each to capture; they are for looking at, not part of any check).
+FULL_PAGE_SCREENSHOTS = os.environ.get("BOOK_SCREENSHOTS") == "1"
 
 
 # --- what the book contains -----------------------------------------------------------------

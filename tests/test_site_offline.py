@@ -6,8 +6,8 @@ errors, MathJax that did not typeset, figures that did not load (or are blurred 
 distorted, or on a phone shrunk until their text is under 8 px), links and anchors that lead
 nowhere, widgets whose saved figure is not shown or whose controls do not fit, sideways
 scrolling on a phone, and solutions shown before their toggle is clicked. Search must find
-each chapter. Screenshots of every page at desktop (1280 px) and phone (390 px) widths go to
-``_build/screenshots``; the bytes each page loads go to ``_build/benchmarks/page_weights.json``.
+each chapter. With ``BOOK_SCREENSHOTS=1``, screenshots of every page at desktop (1280 px) and
+phone (390 px) widths go to ``_build/screenshots``. The bytes each page loads go to ``_build/benchmarks/page_weights.json``.
 A copy of the site opened from files (as after a download) is checked too: the front page, a
 chapter with widgets, and search.
 """
@@ -26,8 +26,8 @@ from urllib.parse import unquote
 import pytest
 import yaml
 
-from site_fixtures import (BENCHMARKS, DESKTOP, PHONE, ROOT, SCREENSHOTS, WAIT_UNTIL_SETTLED, source_of,
-                           toc_docnames, visit, widget_state)
+from site_fixtures import (BENCHMARKS, DESKTOP, FULL_PAGE_SCREENSHOTS, PHONE, ROOT, SCREENSHOTS,
+                           WAIT_UNTIL_SETTLED, source_of, toc_docnames, visit, widget_state)
 
 DOCNAMES = toc_docnames()
 # The widget models that the HTML manager (embed-amd.js) bundles; any other module would be
@@ -194,6 +194,9 @@ SCREENSHOT_MAX_HEIGHT = 16384
 
 
 def screenshot(page, path: Path) -> None:
+    """The whole page (up to SCREENSHOT_MAX_HEIGHT px) into ``path``, with BOOK_SCREENSHOTS=1."""
+    if not FULL_PAGE_SCREENSHOTS:
+        return
     height = page.evaluate("() => document.documentElement.scrollHeight")
     width = page.viewport_size["width"]
     page.screenshot(path=path, full_page=True,

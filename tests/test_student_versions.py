@@ -10,6 +10,7 @@ import os
 import re
 import sys
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -178,22 +179,28 @@ def test_only_the_solutions_are_gone(student_dir, path):
     assert "widgets" not in notebook.metadata
 
 
+def run_student_notebook(path: Path, env: dict) -> str | None:
+    """Run one student notebook in a fresh kernel; what is wrong with it, or None."""
+    notebook = nbformat.read(path, as_version=4)
+    try:
+        NotebookClient(notebook, timeout=300, kernel_name="python3",
+                       resources={"metadata": {"path": str(path.parent)}}).execute(env=env)
+    except Exception as error:  # any cell that raised: the student cannot run the chapter
+        return f"{path.name}: {type(error).__name__}: {str(error)[-600:]}"
+    printed = "".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.outputs)
+    reports = [line for line in printed.splitlines() if REPORT.match(line)]
+    calls = sum(len(CHECK_CALL.findall(c.source)) for c in notebook.cells if c.cell_type == "code")
+    if not reports or len(reports) < calls or not all(line.startswith("[not done]") for line in reports):
+        return f"{path.name}: {calls} checker calls, the checkers printed {reports}"
+    return None
+
+
 @pytest.mark.notebook
 def test_every_student_notebook_runs_to_its_end_not_done(student_dir):
-    """One test for all chapters: each in a fresh kernel, one after the other (two shared cores)."""
+    """One test for all chapters, each in a fresh kernel, two kernels at a time (the machine's
+    two cores; the kernels are separate processes, the threads here only wait for them)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("COURSE_LIB_GRADING")}
-    problems = []
-    for path in chapters():
-        notebook = nbformat.read(student_dir / path.name, as_version=4)
-        try:
-            NotebookClient(notebook, timeout=300, kernel_name="python3",
-                           resources={"metadata": {"path": str(student_dir)}}).execute(env=env)
-        except Exception as error:  # any cell that raised: the student cannot run the chapter
-            problems.append(f"{path.name}: {type(error).__name__}: {str(error)[-600:]}")
-            continue
-        printed = "".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.outputs)
-        reports = [line for line in printed.splitlines() if REPORT.match(line)]
-        calls = sum(len(CHECK_CALL.findall(c.source)) for c in notebook.cells if c.cell_type == "code")
-        if not reports or len(reports) < calls or not all(line.startswith("[not done]") for line in reports):
-            problems.append(f"{path.name}: {calls} checker calls, the checkers printed {reports}")
-    assert not problems, "\n".join(problems)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        found = list(pool.map(lambda path: run_student_notebook(student_dir / path.name, env), chapters()))
+    problems = [problem for problem in found if problem]
+    assert len(found) == len(chapters()) and not problems, "\n".join(problems)
