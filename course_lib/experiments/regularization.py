@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from course_lib import _validate, augment, data, layers, nn, optim, regularization, train
+from course_lib import _validate, augment, data, layers, nn, optim, parallel, regularization, train
 from course_lib import linear_regularization as lr_theory
 
 
@@ -124,15 +124,18 @@ def memorization(split, fractions=(0.0, 0.25, 0.5, 0.75, 1.0), *, n_train=300, h
     regularization) trained full-batch with Adam on ``n_train`` images whose labels are corrupted
     with probability ``fraction``. Returns ``{fraction: (train_acc, test_acc)}``, per-step curves
     (train accuracy on the corrupted labels, test accuracy on the true labels)."""
-    out = {}
     base = subset(split, n_train)
-    for fraction, seed in zip(fractions, np.random.default_rng(rng).spawn(len(fractions))):
+
+    def curves(fraction_and_seed):
+        fraction, seed = fraction_and_seed
         y = corrupt_labels(base.y_train, fraction, seed)
         run = (base.x_train, y, split.x_test, split.y_test)
         model = nn.mlp([64, hidden, 10], rng=seed)
         history = train.train(model, optim.adam(lr), run, steps, n_train, rng=seed)
-        out[fraction] = (np.array(history.train_acc), np.array(history.val_acc))
-    return out
+        return np.array(history.train_acc), np.array(history.val_acc)
+
+    runs = list(zip(fractions, np.random.default_rng(rng).spawn(len(fractions))))
+    return dict(zip(fractions, parallel.run_all(curves, runs)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -296,16 +299,15 @@ def adam_l2_vs_adamw(split, lrs, l2s, decays, *, hidden=(64,), epochs=30, batch_
     Returns ``{"Adam + L2": (len(lrs), len(l2s)) array, "AdamW": (len(lrs), len(decays)) array}``."""
     grids = {"Adam + L2": (l2s, lambda a, w: optim.adam(a, weight_decay=w, mask=optim.weights_only)),
              "AdamW": (decays, lambda a, w: optim.adamw(a, weight_decay=w / a, mask=optim.weights_only))}
-    out = {}
-    for name, (lams, make) in grids.items():
-        acc = np.zeros((len(lrs), len(lams)))
-        for i, a in enumerate(lrs):
-            for j, w in enumerate(lams):
-                model, _ = fit(split._replace(x_val=None, y_val=None), hidden=hidden, epochs=epochs,
-                               batch_size=batch_size, rng=rng, optimizer=make(a, w))
-                acc[i, j] = test_accuracy(model, split)
-        out[name] = acc
-    return out
+    def accuracy(cell):
+        name, a, w = cell
+        model, _ = fit(split._replace(x_val=None, y_val=None), hidden=hidden, epochs=epochs,
+                       batch_size=batch_size, rng=rng, optimizer=grids[name][1](a, w))
+        return test_accuracy(model, split)
+
+    cells = [(name, a, w) for name, (lams, _) in grids.items() for a in lrs for w in lams]
+    accs = iter(parallel.run_all(accuracy, cells))
+    return {name: np.array([[next(accs) for _ in lams] for _ in lrs]) for name, (lams, _) in grids.items()}
 
 
 def adam_l2_shrink_steps(lr: float = 1e-3, lams=(1e-2, 1.0), start: float = 1.0, target: float = 1e-3,
@@ -383,20 +385,23 @@ def augmentation_vs_size(split, sizes=(100, 300, 1079), *, steps=400, copies=4, 
     """Test accuracy without augmentation, with random rotations and shifts (:func:`random_shift_rotate`) drawn
     on the fly for every batch, and on a fixed set enlarged once with ``copies`` augmented versions of
     each image. The same number of optimizer steps for all. Returns ``{size: (none, on_the_fly, fixed)}``."""
-    out = {}
     gen = _validate.rng("rng", rng)
+    runs = []
     for size in sizes:
         base = subset(split, size)._replace(x_val=None, y_val=None)
         extra = [random_shift_rotate(base.x_train, gen) for _ in range(copies)]
         enlarged = base._replace(x_train=np.concatenate([base.x_train, *extra]),
                                  y_train=np.tile(base.y_train, copies + 1))
-        accs = []
-        for run, aug in ((base, None), (base, random_shift_rotate), (enlarged, None)):
-            epochs = max(1, round(steps * batch_size / len(run.x_train)))
-            model, _ = fit(run, epochs=epochs, batch_size=batch_size, rng=rng, augment=aug)
-            accs.append(test_accuracy(model, split))
-        out[size] = tuple(accs)
-    return out
+        runs += [(base, None), (base, random_shift_rotate), (enlarged, None)]
+
+    def accuracy(run_and_augment):
+        run, aug = run_and_augment
+        epochs = max(1, round(steps * batch_size / len(run.x_train)))
+        model, _ = fit(run, epochs=epochs, batch_size=batch_size, rng=rng, augment=aug)
+        return test_accuracy(model, split)
+
+    accs = parallel.run_all(accuracy, runs)
+    return {size: tuple(accs[3 * i:3 * i + 3]) for i, size in enumerate(sizes)}
 
 
 @_one_thread
@@ -435,15 +440,15 @@ def input_noise_vs_ridge(problem: Regression, std: float, copies=(1, 10, 100), r
 def label_smoothing(split, smoothings=(0.0, 0.1, 0.3), rng=0) -> dict:
     """Networks trained with label smoothing ε: test accuracy, mean confidence (largest predicted
     probability) on the test set and the mean logit range. Returns ``{ε: (acc, confidence, logit_range)}``."""
-    out = {}
-    for eps in smoothings:
+    def measures(eps):
         model, _ = fit(split._replace(x_val=None, y_val=None), epochs=40, rng=rng,
                        loss=nn.CrossEntropyLoss(label_smoothing=eps))
         logits = model.forward(split.x_test, "eval")
         probs = layers.softmax(logits)
-        out[eps] = (test_accuracy(model, split), float(probs.max(axis=1).mean()),
-                    float(np.mean(logits.max(axis=1) - logits.min(axis=1))))
-    return out
+        return (test_accuracy(model, split), float(probs.max(axis=1).mean()),
+                float(np.mean(logits.max(axis=1) - logits.min(axis=1))))
+
+    return dict(zip(smoothings, parallel.run_all(measures, smoothings)))
 
 
 @_one_thread
@@ -455,20 +460,19 @@ def noise_injection(split, std: float = 0.1, *, n_train=300, hidden=128, epochs=
     base = subset(split, n_train)._replace(x_val=None, y_val=None)
     places = {"none": {}, "inputs": {"augment": lambda x, rng: regularization.gaussian_noise(x, std, rng)},
               "hidden units": {"hidden_noise": True}, "weights": {"weight_noise": std}}
-    out = {}
-    for name, cfg in places.items():
-        accs = []
-        for seed in seeds:
-            model_rng, noise_rng, train_rng = np.random.default_rng(seed).spawn(3)
-            layers_ = [nn.Linear(64, hidden, rng=model_rng), nn.ReLU()]
-            if cfg.get("hidden_noise"):
-                layers_.append(regularization.GaussianNoise(std, rng=noise_rng))
-            model = nn.Sequential(*layers_, nn.Linear(hidden, 10, rng=model_rng.spawn(1)[0]))
-            kwargs = {k: v for k, v in cfg.items() if k != "hidden_noise"}
-            train.train(model, optim.adam(lr), base, epochs, 64, rng=train_rng, **kwargs)
-            accs.append(test_accuracy(model, split))
-        out[name] = (float(np.mean(accs)), float(np.std(accs)))
-    return out
+    def accuracy(place_and_seed):
+        cfg, seed = places[place_and_seed[0]], place_and_seed[1]
+        model_rng, noise_rng, train_rng = np.random.default_rng(seed).spawn(3)
+        layers_ = [nn.Linear(64, hidden, rng=model_rng), nn.ReLU()]
+        if cfg.get("hidden_noise"):
+            layers_.append(regularization.GaussianNoise(std, rng=noise_rng))
+        model = nn.Sequential(*layers_, nn.Linear(hidden, 10, rng=model_rng.spawn(1)[0]))
+        kwargs = {k: v for k, v in cfg.items() if k != "hidden_noise"}
+        train.train(model, optim.adam(lr), base, epochs, 64, rng=train_rng, **kwargs)
+        return test_accuracy(model, split)
+
+    accs = iter(parallel.run_all(accuracy, [(name, seed) for name in places for seed in seeds]))
+    return {name: _mean_std([next(accs) for _ in seeds]) for name in places}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -646,11 +650,16 @@ def ensembles(split, n_models: int = 16, *, hidden=(32,), epochs=15, rng=0) -> d
     def fit_on(x, y, seed):
         return fit(train_only._replace(x_train=x, y_train=y), hidden=hidden, epochs=epochs, rng=seed)[0]
 
-    seed_models = [fit_on(split.x_train, split.y_train, s) for s in gen.spawn(n_models)]
-    boot_models = regularization.bagging(fit_on, split.x_train, split.y_train, n_models, rng=gen.spawn(1)[0])
+    seeds, bagging_rng = gen.spawn(n_models), gen.spawn(1)[0]
+    kinds = {"seeds": lambda: [fit_on(split.x_train, split.y_train, s) for s in seeds],
+             "bootstrap": lambda: regularization.bagging(fit_on, split.x_train, split.y_train, n_models,
+                                                         rng=bagging_rng)}
+
+    def test_probabilities(kind):   # the two kinds, as equal halves of the work, side by side
+        return np.array([layers.softmax(m.forward(split.x_test, "eval")) for m in kinds[kind]()])
+
     out = {}
-    for name, models in (("seeds", seed_models), ("bootstrap", boot_models)):
-        probs = np.array([layers.softmax(m.forward(split.x_test, "eval")) for m in models])
+    for name, probs in zip(kinds, parallel.run_all(test_probabilities, kinds)):
         out[name] = {"probs": probs, **_variance_of_averages(probs, split.y_test),
                      "accuracy": [float(np.mean(np.argmax(probs[:k].mean(0), 1) == split.y_test))
                                   for k in range(1, n_models + 1)]}
@@ -764,13 +773,17 @@ def dropout_variants(split, *, n_train=300, hidden=(128,), epochs=80, batch_size
         "batch norm": dict(batchnorm=True),
         "batch norm + hidden p = 0.5": dict(batchnorm=True, dropout=0.5),
     }
-    out = {}
-    for name, cfg in configs.items():
-        cfg = {"lr": lr, **cfg}
-        accs = [test_accuracy(fit(base, hidden=hidden, epochs=epochs, batch_size=batch_size, rng=s, **cfg)[0], split)
-                for s in seeds]
-        out[name] = (float(np.mean(accs)), float(np.std(accs)))
-    return out
+    def accuracy(config_and_seed):
+        cfg = {"lr": lr, **configs[config_and_seed[0]]}
+        model, _ = fit(base, hidden=hidden, epochs=epochs, batch_size=batch_size, rng=config_and_seed[1], **cfg)
+        return test_accuracy(model, split)
+
+    accs = iter(parallel.run_all(accuracy, [(name, s) for name in configs for s in seeds]))
+    return {name: _mean_std([next(accs) for _ in seeds]) for name in configs}
+
+
+def _mean_std(values) -> tuple[float, float]:
+    return float(np.mean(values)), float(np.std(values))
 
 
 @_one_thread
@@ -781,12 +794,12 @@ def per_layer_penalties(split, lams=(0.0, 1e-2), *, n_train=300, epochs=60, rng=
     runs = {"no penalty": [], "first layer, λ = 0.01": [regularization.L2(lams[1], apply_to=["0.weight"])],
             "last layer, λ = 0.01": [regularization.L2(lams[1], apply_to=["2.weight"])],
             "both, λ = 0.01": [regularization.L2(lams[1])]}
-    out = {}
-    for name, regs in runs.items():
+    def norms_and_accuracy(regs):
         model, _ = fit(base, epochs=epochs, rng=rng, regularizers=regs)
-        out[name] = (float(np.linalg.norm(model.params["0.weight"])), float(np.linalg.norm(model.params["2.weight"])),
-                     test_accuracy(model, split))
-    return out
+        return (float(np.linalg.norm(model.params["0.weight"])), float(np.linalg.norm(model.params["2.weight"])),
+                test_accuracy(model, split))
+
+    return dict(zip(runs, parallel.run_all(norms_and_accuracy, runs.values())))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -812,19 +825,23 @@ def final_table(split, *, n_train=300, epochs=60, hidden=(128,), batch_size=64, 
     test accuracy per seed and the mean number of epochs trained (early stopping trains fewer).
     Returns ``{name: (accuracies, mean epochs)}`` in the order of :data:`FINAL_CONFIGS`."""
     base = subset(split, n_train)
+
+    def accuracy_and_epochs(config_and_seed):
+        cfg = FINAL_CONFIGS[config_and_seed[0]]
+        kwargs = {k: v for k, v in cfg.items() if k not in ("early", "optimizer")}
+        if cfg.get("optimizer") == "adamw":
+            kwargs["optimizer"] = optim.adamw(lr, weight_decay=decay, mask=optim.weights_only)
+        run = base if cfg.get("early") else base._replace(x_val=None, y_val=None)
+        if cfg.get("early"):
+            kwargs["early_stopping"] = regularization.EarlyStopping(5)
+        model, history = fit(run, hidden=hidden, epochs=epochs, batch_size=batch_size, lr=lr, rng=config_and_seed[1],
+                             **kwargs)
+        return test_accuracy(model, split), history.epochs
+
+    results = iter(parallel.run_all(accuracy_and_epochs, [(name, s) for name in FINAL_CONFIGS for s in seeds]))
     out = {}
-    for name, cfg in FINAL_CONFIGS.items():
-        accs, epochs_run = [], []
-        for s in seeds:
-            kwargs = {k: v for k, v in cfg.items() if k not in ("early", "optimizer")}
-            if cfg.get("optimizer") == "adamw":
-                kwargs["optimizer"] = optim.adamw(lr, weight_decay=decay, mask=optim.weights_only)
-            run = base if cfg.get("early") else base._replace(x_val=None, y_val=None)
-            if cfg.get("early"):
-                kwargs["early_stopping"] = regularization.EarlyStopping(5)
-            model, history = fit(run, hidden=hidden, epochs=epochs, batch_size=batch_size, lr=lr, rng=s, **kwargs)
-            accs.append(test_accuracy(model, split))
-            epochs_run.append(history.epochs)
+    for name in FINAL_CONFIGS:
+        accs, epochs_run = zip(*[next(results) for _ in seeds])
         out[name] = (np.array(accs), float(np.mean(epochs_run)))
     return out
 
@@ -853,7 +870,9 @@ def dropout_boundaries(ps=(0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6), ks=(1, 2, 4, 8, 1
     points = np.c_[gx.ravel(), gy.ravel()]
     both = np.concatenate([points, x_te])
     out = {"x_train": x_tr, "y_train": y_tr, "x_test": x_te, "y_test": y_te, "extent": extent}
-    for p, seed in zip(ps, np.random.default_rng(rng).spawn(len(ps))):
+
+    def probabilities(p_and_seed):
+        p, seed = p_and_seed
         model_rng, train_rng = seed.spawn(2)
         model = nn.mlp([2, hidden, hidden, 2], rng=model_rng, dropout=p)
         train.train(model, optim.adam(1e-2), (x_tr, y_tr), epochs, 50, rng=train_rng)
@@ -866,5 +885,7 @@ def dropout_boundaries(ps=(0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6), ks=(1, 2, 4, 8, 1
             mean = total / k
             mc[k] = mean[:len(points)].reshape(grid, grid)
             acc[k] = float(np.mean((mean[len(points):] > 0.5) == y_te))
-        out[p] = {"scaled": scaled[:len(points)].reshape(grid, grid), "mc": mc, "acc": acc}
+        return {"scaled": scaled[:len(points)].reshape(grid, grid), "mc": mc, "acc": acc}
+
+    out.update(zip(ps, parallel.run_all(probabilities, list(zip(ps, np.random.default_rng(rng).spawn(len(ps)))))))
     return out

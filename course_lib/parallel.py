@@ -1,0 +1,66 @@
+"""Independent runs spread over the machine's cores: :func:`run_all`.
+
+Why: a chapter such as "Regularization" trains about two hundred small networks, each a
+sequence of small matrix products that one core runs no faster with more BLAS threads
+(``course_lib.train`` uses one). The runs of one table (seeds, configurations) are independent of
+each other, so on a machine with two cores two processes finish them in about half the time.
+
+How: the worker processes are *forked* from the calling process, so they start with everything
+it has (the data, the function, closures and lambdas: nothing is pickled but the index of a run
+and its result), and each run computes exactly what it computes alone: same seeds, same order of
+floating-point operations, one BLAS thread. The results are therefore bit-identical to
+``[function(item) for item in items]`` (tests/test_parallel.py checks it), which is what
+:func:`run_all` does where forking is not available (Windows), inside a worker (no nested pools),
+with one core, or for a single item. Measured on the book's two-core machine: the chapter's
+training tables take about 0.6 of their serial time (each process a little slower than one alone).
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+from typing import Callable, Iterable
+
+from course_lib import _validate
+
+__all__ = ["run_all", "PROCESSES"]
+
+PROCESSES = min(2, os.cpu_count() or 1)   # the book's machines have two cores; more would only compete
+
+_JOB = None   # (function, items) of the current run_all, inherited by the forked workers
+
+
+def _run_one(index):
+    function, items = _JOB
+    return function(items[index])
+
+
+def _can_fork() -> bool:
+    return ("fork" in multiprocessing.get_all_start_methods()
+            and not multiprocessing.current_process().daemon)   # a pool's worker cannot start a pool
+
+
+def run_all(function: Callable, items: Iterable, *, processes: int | None = None) -> list:
+    """``[function(item) for item in items]``, the calls shared out among ``processes`` forked
+    processes (default :data:`PROCESSES`), one item at a time to whichever is free, results in
+    the order of ``items``.
+
+    ``function`` must depend only on its item and on what existed when ``run_all`` was called (a
+    worker's changes to module state, models or generators stay in the worker), and return
+    something picklable (numbers, arrays, tuples, dicts; a trained model works but is copied).
+    Give each item its own seed or generator: a generator shared by the items would be advanced by
+    one process and not by the other.
+    """
+    if not callable(function):
+        raise TypeError(f"function must be callable, got {type(function).__name__}")
+    items = list(items)
+    processes = PROCESSES if processes is None else _validate.integer("processes", processes, low=1)
+    processes = min(processes, len(items))
+    if processes <= 1 or not _can_fork():
+        return [function(item) for item in items]
+    global _JOB
+    _JOB = (function, items)
+    try:
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            return pool.map(_run_one, range(len(items)), chunksize=1)
+    finally:
+        _JOB = None
