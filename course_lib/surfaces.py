@@ -90,6 +90,12 @@ class Surface:
         """The gradient at x, shape (d,)."""
         return self._grad(_point("x", x, self.dim))
 
+    def value_and_grad(self, x):
+        """``(f(x), gradient)`` at x of shape (d,): ``value`` and ``grad`` with x checked once, for
+        loops that take both at every step (``experiments.gradient_descent.gradient_descent_path``)."""
+        x = _point("x", x, self.dim)
+        return float(self._value(x)), self._grad(x)
+
     def hessian_at(self, x):
         """The Hessian (matrix of second derivatives) at x, shape (d, d)."""
         return self._hessian(_point("x", x, self.dim))

@@ -287,3 +287,35 @@ def test_gradient_descent_path_is_optim_sgd_and_clips_each_step():
     assert np.max(np.linalg.norm(np.diff(path, axis=0), axis=1)) <= 0.01 * (1 + 1e-9)
     values, _ = ex.gradient_descent_path(lambda x: (ros.value(x), ros.grad(x)), (-1.5, 2.0), 0.01, 200)
     assert np.isinf(values[-1])
+
+
+def test_fit_batches_on_the_full_batch_is_the_chapters_dict_loop_bit_for_bit():
+    from course_lib import nn
+
+    X = np.array([[0, 1], [1, 1], [0, 0], [1, 0]], dtype=float)
+    y = np.array([1, 0, 0, 1])
+    for hidden, seed in [(2, 3), (8, 0)]:
+        model = nn.mlp([2, hidden, 2], rng=seed, activation="tanh")      # the chapter's train_xor, step by step
+        loss_fn, opt = nn.CrossEntropyLoss(), optim.sgd(lr=0.5)
+        state = opt.init(model.params)
+        losses = []
+        for _ in range(60):
+            losses.append(loss_fn.forward(model.forward(X, "train"), y))
+            model.backward(loss_fn.backward())
+            params, state = opt.step(model.params, model.grads, state)
+            model.params = params
+        lean = nn.mlp([2, hidden, 2], rng=seed, activation="tanh")
+        steps = []
+        lean_losses = ex.fit_batches(lean, optim.sgd(lr=0.5), X, y, [np.arange(4)] * 60,
+                                     hooks=[type("Hook", (), {"on_step": lambda self, info: steps.append(info.step)})()])
+        assert np.array_equal(lean_losses, losses) and steps == list(range(1, 61))
+        assert all(np.array_equal(a, b) for a, b in zip(lean.params.values(), model.params.values()))
+    with pytest.raises(TypeError, match="model must be"):
+        ex.fit_batches("net", optim.sgd(lr=0.5), X, y, [np.arange(4)])
+
+def test_value_and_grad_is_value_and_grad():
+    ros = surfaces.rosenbrock()
+    value, grad = ros.value_and_grad((-1.5, 2.0))
+    assert value == ros.value((-1.5, 2.0)) and np.array_equal(grad, ros.grad((-1.5, 2.0)))
+    with pytest.raises(ValueError, match="x must have shape"):
+        ros.value_and_grad((1.0, 2.0, 3.0))

@@ -23,6 +23,7 @@ import numpy as np
 
 from course_lib import _validate, batchnorm_tools, data, landscape, nn, optim, train
 from course_lib.ewma import ewma_update
+from course_lib.experiments.gradient_descent import fit_batches  # the batch orders train.train does not make
 
 __all__ = [
     "digits",
@@ -144,34 +145,6 @@ def class_sorted_batches(y, batch_size, epochs, *, rng=0):
             epoch += np.array_split(idx, max(len(idx) // batch_size, 1))  # sizes batch_size or a little more
         out += [epoch[i] for i in rng.permutation(len(epoch))]
     return out
-
-
-@_one_thread
-def fit_batches(model, opt, x, y, batches, *, hooks=()):
-    """Train on the given mini-batches (index arrays into ``x``, ``y``), one optimizer step each: for
-    batch orders :func:`course_lib.train.train` does not make (:func:`class_sorted_batches`).
-
-    Each hook's ``on_step(info)`` is called after every step with ``info.model``, ``info.step``
-    (from 1) and ``info.batch_loss``. Returns the batch losses.
-    """
-    loss = nn.CrossEntropyLoss()
-    layout = optim.Layout(model.params)
-    theta = layout.ravel(model.params)
-    state = layout.ravel_state(opt.init(model.params))
-    step_fn = opt.flat_step(layout)
-    gradient_vector, to_layers = train._flat_access(model, layout, theta.dtype)
-    to_layers(theta)
-    losses = []
-    for step, idx in enumerate(batches, start=1):
-        value = loss.forward(model.forward(x[idx], "train"), y[idx])
-        model.backward(loss.backward(), input_grad=False)
-        theta, state = step_fn(theta, gradient_vector(), state)
-        to_layers(theta)
-        losses.append(value)
-        info = SimpleNamespace(model=model, step=step, batch_loss=value)
-        for hook in hooks:
-            hook.on_step(info)
-    return np.array(losses)
 
 
 @_one_thread

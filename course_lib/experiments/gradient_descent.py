@@ -15,6 +15,7 @@ Each function computes one thing the chapter plots, and is tested against an ind
 ``best_step_gain``      the best step and the expected loss decrease per batch size, exactly
 ``logistic_loss``, ``logistic_smoothness``, ``logistic_minimum``  a smooth non-quadratic loss, its L, its minimum
 ``gradient_descent_path`` gradient descent with optional clipping (``optim.clip_grad_norm``)
+``fit_batches``         a network trained on given mini-batches (the XOR restarts: the full batch every step)
 
 The stationary excess loss of constant-rate SGD with gradient noise, which the chapter compares
 with long noisy runs, is theory: :func:`course_lib.quadratic_theory.noise_floor`.
@@ -44,6 +45,7 @@ __all__ = [
     "logistic_smoothness",
     "logistic_minimum",
     "gradient_descent_path",
+    "fit_batches",
 ]
 
 
@@ -230,10 +232,12 @@ def noisy_sgd(surface, lr, x0, steps, seeds) -> _surfaces.Run:
     seeds = [_validate.integer("seeds", s, low=0) for s in np.atleast_1d(seeds)]
     rates = _rates("lr", lr, steps)
     noise = np.stack([np.random.default_rng(s).standard_normal((steps, quadratic.dim)) for s in seeds], axis=1)
+    noise *= sigma                                   # sigma xi_k for every step at once (the same products)
+    center, hessian = quadratic.center, quadratic.hessian
     params = np.empty((steps + 1, len(seeds), quadratic.dim))
     params[0] = x
     for k in range(steps):
-        gradient = (params[k] - quadratic.center) @ quadratic.hessian + sigma * noise[k]   # H symmetric
+        gradient = (params[k] - center) @ hessian + noise[k]   # H symmetric
         params[k + 1] = params[k] - rates[k] * gradient
     params = params.transpose(1, 0, 2)
     return _surfaces.Run(params, quadratic._value(params))
@@ -409,7 +413,7 @@ def gradient_descent_path(value_and_grad, x0, lr, steps, *, max_norm=None):
     steps = _validate.integer("steps", steps, low=0)
     opt = optim.sgd(lr=_validate.real("lr", lr, low=0.0))
     state = opt.init(x)
-    step = getattr(opt, "_raw_step", opt.step)                     # the unchecked step, as surfaces.run uses
+    step = opt.flat_step(None)              # optim.sgd's rule without the per-step checks, as surfaces.run uses
     values, norms = np.full(steps + 1, np.inf), np.full(steps + 1, np.inf)
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(steps + 1):
@@ -423,3 +427,43 @@ def gradient_descent_path(value_and_grad, x0, lr, steps, *, max_norm=None):
                     g, _ = optim.clip_grad_norm(g, max_norm)
                 x, state = step(x, g, state)
     return values, norms
+
+
+def fit_batches(model, opt, x, y, batches, *, hooks=()):
+    """Train ``model`` (a ``course_lib.nn.Sequential``, in place) with the optimizer ``opt`` on the
+    given mini-batches, index arrays into ``x`` (N, D) and ``y`` (N,) labels, one step each, with
+    the cross-entropy loss: for batch orders :func:`course_lib.train.train` does not make (the same
+    full batch every step, as the chapter's ``train_xor`` loop; batches of one class only, in the
+    batch-norm chapter).
+
+    Each step is what ``train_xor`` does (forward in mode ``"train"``, loss, backward,
+    ``opt.step``), with the parameters kept as one flat vector that the layers view, as ``train``
+    keeps them: the same arithmetic without a dict per step, so the same numbers bit for bit
+    (tests/test_experiments_gradient_descent.py). numpy's BLAS runs on one thread, as in ``train``.
+    Each hook's ``on_step(info)`` is called after every step with ``info.model``, ``info.step``
+    (from 1) and ``info.batch_loss``. Returns the batch losses, shape (len(batches),).
+    """
+    from types import SimpleNamespace
+
+    from course_lib import nn, optim, train
+    if not isinstance(model, nn.Sequential):
+        raise TypeError(f"model must be a course_lib.nn.Sequential, got {type(model).__name__}")
+    loss = nn.CrossEntropyLoss()
+    layout = optim.Layout(model.params)
+    theta = layout.ravel(model.params)
+    state = layout.ravel_state(opt.init(model.params))
+    step_fn = opt.flat_step(layout)
+    gradient_vector, to_layers = train._flat_access(model, layout, theta.dtype)
+    to_layers(theta)
+    losses = []
+    with train._one_blas_thread():
+        for step, idx in enumerate(batches, start=1):
+            value = loss.forward(model.forward(x[idx], "train"), y[idx])
+            model.backward(loss.backward(), input_grad=False)
+            theta, state = step_fn(theta, gradient_vector(), state)
+            to_layers(theta)
+            losses.append(value)
+            info = SimpleNamespace(model=model, step=step, batch_loss=value)
+            for hook in hooks:
+                hook.on_step(info)
+    return np.array(losses)
