@@ -108,6 +108,18 @@ def test_meta_algorithm_with_continued_state_equals_trains_built_in_loop(digits)
     assert explicit.best_error == pytest.approx(loop["best_error"], rel=1e-12)
 
 
+@pytest.mark.parametrize("curve_epochs", [3, 30])    # ending before the meta-algorithm's stop, and after it
+def test_the_curves_continue_the_meta_algorithms_run_exactly(digits, curve_epochs):
+    kwargs = dict(n_train=100, hidden=(16,), batch_size=50)
+    es = rx.early_stopping_runs(digits, patience=2, max_epochs=12, curve_epochs=curve_epochs, **kwargs)
+    assert es["result"].steps == 12 * es["steps_per_epoch"]           # the stop lies between 3 and 30 epochs
+    alone = rx.overfitting_curves(digits, epochs=curve_epochs, **kwargs)
+    for name in ("train_loss", "val_loss"):
+        assert np.array_equal(es["curves"][name], alone[name]) and len(alone[name]) == curve_epochs
+    with pytest.raises(ValueError, match="curve_epochs needs epochs_between=1"):
+        rx.early_stopping_runs(digits, epochs_between=2, curve_epochs=5, **kwargs)
+
+
 def test_variance_of_averages_predicts_held_out_models():
     rng = np.random.default_rng(0)
     probs = rng.dirichlet(np.ones(3), size=(8, 50))          # (models, images, classes)

@@ -490,7 +490,7 @@ class Run(NamedTuple):
 
 @_one_thread
 def early_stopping_runs(split, *, n_train=300, patience=5, epochs_between=1, hidden=(256, 256), lr=1e-3,
-                        batch_size=50, max_epochs=200, rng=0) -> dict:
+                        batch_size=50, max_epochs=200, curve_epochs=None, rng=0) -> dict:
     """Source 004's meta-algorithm (``regularization.early_stopping``) on an overfitting network,
     where "run the training algorithm for n steps" continues the same run (``train(..., state=)``),
     then the two ways to use the validation data afterwards:
@@ -500,8 +500,14 @@ def early_stopping_runs(split, *, n_train=300, patience=5, epochs_between=1, hid
     - continue from θ* on training + validation data, the optimizer state carried on, until the
       loss on the validation images falls below the training loss at θ* (``regularization.continue_until``).
 
-    Returns the meta-algorithm's result, the test accuracies of θ*, of both retrainings and of the
-    last θ, and the validation curve."""
+    With ``curve_epochs`` (and ``epochs_between=1``), the same run also goes on from where the
+    meta-algorithm stopped, without stopping, to ``curve_epochs`` epochs: ``"curves"`` holds its
+    training and validation loss per epoch, what :func:`overfitting_curves` computes from scratch
+    (the epochs before the stop are not trained twice). The three continuations are independent and
+    run side by side (``parallel.run_all``).
+
+    Returns the meta-algorithm's result, the test accuracies of θ* and of both retrainings, and the
+    steps they took."""
     base = subset(split, n_train)
     steps_per_epoch = -(-n_train // batch_size)
     n = epochs_between * steps_per_epoch
@@ -510,12 +516,19 @@ def early_stopping_runs(split, *, n_train=300, patience=5, epochs_between=1, hid
     opt = optim.adam(lr)
     theta0 = Run(model.state_dict(), None)
     seed = gen.spawn(1)[0]
+    if curve_epochs is not None:
+        curve_epochs = _validate.integer("curve_epochs", curve_epochs, low=1)
+        if epochs_between != 1:
+            raise ValueError(f"curve_epochs needs epochs_between=1 (a validation loss per epoch), got {epochs_between}")
+    trained = {"last": theta0, "train_loss": []}     # where the meta-algorithm's run is, for the curves
 
     def train_steps(theta, steps, data=(base.x_train, base.y_train)):
         model.load_state_dict(theta.model)
         kwargs = {"state": theta.state} if theta.state is not None else {"rng": seed}
         history = train.train(model, opt, data, steps // steps_per_epoch, batch_size, **kwargs)
-        return Run(model.state_dict(), history.state)
+        trained["last"] = Run(model.state_dict(), history.state)
+        trained["train_loss"] += history.train_loss
+        return trained["last"]
 
     def validation_error(theta):
         model.load_state_dict(theta.model)
@@ -540,14 +553,31 @@ def early_stopping_runs(split, *, n_train=300, patience=5, epochs_between=1, hid
         history = train.train(model, opt, everything, max(1, round(steps / all_per_epoch)), batch_size, **kwargs)
         return Run(model.state_dict(), history.state)
 
-    retrained = regularization.retrain_for(train_all, theta0, result.best_step)
-    # the second way monitors the loss on the validation images, now part of the training data
-    continued, extra_steps = regularization.continue_until(
-        train_all, validation_error, best, train_loss_at_best, n=all_per_epoch, max_steps=50 * all_per_epoch)
-    return {"result": result, "steps_per_epoch": steps_per_epoch, "n": n,
-            "acc_best": accuracy(best), "acc_retrained": accuracy(retrained), "acc_continued": accuracy(continued),
-            "continued_steps": extra_steps, "train_loss_at_best": train_loss_at_best,
-            "retrain_epochs": max(1, round(result.best_step / all_per_epoch)), "steps_per_epoch_all": all_per_epoch}
+    def retrain():
+        return accuracy(regularization.retrain_for(train_all, theta0, result.best_step))
+
+    def continue_from_best():
+        # the second way monitors the loss on the validation images, now part of the training data
+        continued, extra_steps = regularization.continue_until(
+            train_all, validation_error, best, train_loss_at_best, n=all_per_epoch, max_steps=50 * all_per_epoch)
+        return accuracy(continued), extra_steps
+
+    def go_on_to_curve_epochs():
+        model.load_state_dict(trained["last"].model)
+        more = max(0, curve_epochs - len(trained["train_loss"]))
+        history = train.train(model, opt, base, more, batch_size, state=trained["last"].state)
+        return {"train_loss": np.array(trained["train_loss"] + history.train_loss)[:curve_epochs],
+                "val_loss": np.array(result.errors + history.val_loss)[:curve_epochs]}
+
+    jobs = [retrain, continue_from_best] + ([go_on_to_curve_epochs] if curve_epochs is not None else [])
+    acc_retrained, (acc_continued, extra_steps), *curves = parallel.run_all(lambda job: job(), jobs)
+    out = {"result": result, "steps_per_epoch": steps_per_epoch, "n": n,
+           "acc_best": accuracy(best), "acc_retrained": acc_retrained, "acc_continued": acc_continued,
+           "continued_steps": extra_steps, "train_loss_at_best": train_loss_at_best,
+           "retrain_epochs": max(1, round(result.best_step / all_per_epoch)), "steps_per_epoch_all": all_per_epoch}
+    if curves:
+        out["curves"] = curves[0]
+    return out
 
 
 @_one_thread
