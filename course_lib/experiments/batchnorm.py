@@ -221,18 +221,24 @@ class _DistributionHook:
     """Record the mean and standard deviation of every unit of one layer's output, each step, with
     the injected noise (``means``, ``stds``) and without it (``clean_means``).
 
-    It measures on a copy of the model: a training-mode forward of the live noisy network would
-    draw from its noise stream and so change the run being measured."""
+    A noisy network is measured on a copy: a training-mode forward of the live one would draw from
+    its noise stream and so change the run being measured."""
 
     def __init__(self, index, x):
         self.index, self.x = index, x
         self.means, self.stds, self.clean_means = [], [], []
 
     def on_step(self, info):
-        probe = copy.deepcopy(info.model)
+        noisy = any(isinstance(layer, batchnorm_tools.NoisyBatchNorm1d) for layer in info.model.layers)
+        # without noisy layers a training-mode pass draws nothing (and _train_forward restores the
+        # running statistics): the live model serves, and the pass without noise is the same pass
+        probe = copy.deepcopy(info.model) if noisy else info.model
         h = _train_forward(probe, self.x, self.index)
         self.means.append(h.mean(axis=0))
         self.stds.append(h.std(axis=0))
+        if not noisy:
+            self.clean_means.append(self.means[-1])
+            return
         for layer in probe.layers:
             if isinstance(layer, batchnorm_tools.NoisyBatchNorm1d):
                 layer.noise_mean, layer.noise_std = 0.0, (0.0, 0.0)   # the network's own drift, no noise
@@ -270,16 +276,22 @@ def noisy_batchnorm_runs(depth: int = 4, width: int = 64, lr: float = 0.1, epoch
 # Running statistics, batch dependence
 # --------------------------------------------------------------------------------------------
 
-def _train_forward(model, x, last):
-    """The output of layer ``last`` of ``model`` for ``x`` in training mode (batch statistics), with the
-    running statistics restored afterwards: a look at the network between two steps."""
+def _train_outputs(model, x, last):
+    """The outputs of layers 0..``last`` of ``model`` for ``x`` in training mode (batch statistics), a
+    list, with the running statistics restored afterwards: a look at the network between two steps."""
     saved = [{k: np.array(v, copy=True) for k, v in layer.buffers.items()} for layer in model.layers]
-    h = x
+    outputs, h = [], x
     for layer in model.layers[: last + 1]:
         h = layer.forward(h, "train")
+        outputs.append(h)
     for layer, buffers in zip(model.layers, saved):
         layer.buffers.update(buffers)
-    return h
+    return outputs
+
+
+def _train_forward(model, x, last):
+    """The output of layer ``last`` of ``model`` for ``x`` in training mode (see :func:`_train_outputs`)."""
+    return _train_outputs(model, x, last)[-1]
 
 
 def _counts(values, bins):
@@ -290,18 +302,23 @@ def _counts(values, bins):
 
 
 class _HistogramHook:
-    """At every step, the histogram of the output of layer ``index`` for all of ``x`` (training mode),
-    and the mean and variance of its unit ``unit``."""
+    """At every step, for each layer index in ``indices``, the histogram of the layer's output for all
+    of ``x`` (one training-mode pass for all of them), and the mean and variance of its unit ``unit``;
+    by index: ``histograms[i]``, ``population_means[i]``, ``population_vars[i]``."""
 
-    def __init__(self, index, x, unit, bins):
-        self.index, self.x, self.unit, self.bins = index, x, unit, bins
-        self.histograms, self.population_means, self.population_vars = [], [], []
+    def __init__(self, indices, x, unit, bins):
+        self.indices, self.x, self.unit, self.bins = tuple(indices), x, unit, bins
+        self.histograms = {i: [] for i in self.indices}
+        self.population_means = {i: [] for i in self.indices}
+        self.population_vars = {i: [] for i in self.indices}
 
     def on_step(self, info):
-        h = _train_forward(info.model, self.x, self.index)
-        self.histograms.append(_counts(h, self.bins))
-        self.population_means.append(h[:, self.unit].mean())
-        self.population_vars.append(h[:, self.unit].var())
+        outputs = _train_outputs(info.model, self.x, max(self.indices))
+        for i in self.indices:
+            h = outputs[i]
+            self.histograms[i].append(_counts(h, self.bins))
+            self.population_means[i].append(h[:, self.unit].mean())
+            self.population_vars[i].append(h[:, self.unit].var())
 
 
 class _BufferHook:
@@ -348,18 +365,18 @@ def preactivation_record(epochs: int = 4, batch_size: int = 32, lr: float = 0.1,
     for name, norm in (("standard", None), ("batch norm", "batch")):
         model = make_net([64] * 4, norm=norm, rng=rng)
         linear_index = (3 if norm else 2) * (layer - 1)
-        hooks = [_HistogramHook(linear_index, x[:256], unit, bins)]
-        if norm:
-            hooks += [_HistogramHook(linear_index + 1, x[:256], unit, bins), _BufferHook(linear_index + 1, unit)]
+        # the Linear output and (with batch norm) the batch-norm output after it, from one pass per step
+        histograms = _HistogramHook((linear_index, linear_index + 1) if norm else (linear_index,), x[:256], unit, bins)
+        hooks = [histograms] + ([_BufferHook(linear_index + 1, unit)] if norm else [])
         fit(model, optim.sgd(lr), epochs, batch_size, rng=rng, hooks=hooks)
-        record = SimpleNamespace(histograms=np.array(hooks[0].histograms), bins=bins, batch_size=batch_size, unit=unit,
-                                 layer=layer,
-                                 population_means=np.array(hooks[0].population_means),
-                                 population_vars=np.array(hooks[0].population_vars))
+        record = SimpleNamespace(histograms=np.array(histograms.histograms[linear_index]), bins=bins,
+                                 batch_size=batch_size, unit=unit, layer=layer,
+                                 population_means=np.array(histograms.population_means[linear_index]),
+                                 population_vars=np.array(histograms.population_vars[linear_index]))
         if norm:
             momentum = model.layers[linear_index + 1].momentum
-            record.normalized = np.array(hooks[1].histograms)
-            record.running_means, record.running_vars = np.array(hooks[2].means), np.array(hooks[2].variances)
+            record.normalized = np.array(histograms.histograms[linear_index + 1])
+            record.running_means, record.running_vars = np.array(hooks[1].means), np.array(hooks[1].variances)
             record.batch_means = batch_statistics_from_running(record.running_means, momentum, 0.0)
             record.batch_vars = batch_statistics_from_running(record.running_vars, momentum, 1.0)
         out[name] = record
@@ -411,7 +428,7 @@ def batch_dependence(example: int = 0, draws: int = 200, rng: int = 0) -> dict:
     gen = _validate.rng("rng", rng)
     others = np.delete(np.arange(len(x)), example)
     probe = copy.deepcopy(model)
-    first_bn = probe.layers[1]
+    rest = nn.Sequential(*probe.layers[1:])     # the layers after the first Linear, which is done once per batch
     prob = np.empty((len(BATCH_SIZES), draws))
     means = np.empty((len(BATCH_SIZES), draws))
     for i, size in enumerate(BATCH_SIZES):
@@ -419,8 +436,7 @@ def batch_dependence(example: int = 0, draws: int = 200, rng: int = 0) -> dict:
             idx = np.concatenate([[example], gen.choice(others, size - 1, replace=False)])
             h0 = probe.layers[0].forward(x[idx], "train")
             means[i, d] = h0[:, 0].mean()
-            out = probe.forward(x[idx], "train")
-            prob[i, d] = nn.softmax(out)[0, y[example]]
+            prob[i, d] = nn.softmax(rest.forward(h0, "train"))[0, y[example]]
     eval_prob = nn.softmax(model.forward(x[[example]], "eval"))[0, y[example]]
     return dict(prob=prob, means=means, eval_prob=float(eval_prob), batch_sizes=BATCH_SIZES,
                 running_mean=float(model.layers[1].buffers["running_mean"][0]),
