@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib import data, diagnostics, init, nn
+from course_lib import data, diagnostics, init, nn, optim
 from course_lib.experiments import initialization as ie
 
 
@@ -128,6 +128,26 @@ def test_symmetry_run_keeps_equal_units_equal_and_noise_breaks_them():
     assert not np.allclose(w[-1], w[0])  # it does train, as one unit
     noisy = ie.symmetry_run(0.01, steps=100)
     assert np.abs(noisy[-1] - noisy[-1, :1]).max() > 10 * np.abs(noisy[0] - noisy[0, :1]).max()
+
+
+def test_symmetry_run_is_gradient_descent_with_optim_sgd_and_kept_per_seed():
+    w = ie.symmetry_run(0.1, steps=30, rng=4)
+    x, y = data.make_moons(100, noise=0.1)                       # the same run, step by step through the dict API
+    model = nn.mlp([2, 5, 2], rng=4, activation="tanh", init=lambda shape, g: 0.5 + 0.1 * g.standard_normal(shape))
+    loss, opt = nn.CrossEntropyLoss(), optim.sgd(0.5)
+    state = opt.init(model.params)
+    for k in range(30):
+        assert np.array_equal(w[k], model.params["0.weight"])
+        loss.forward(model.forward(x, "train"), y)
+        model.backward(loss.backward())
+        params, state = opt.step(model.params, model.grads, state)
+        model.params = params
+    assert np.array_equal(w[30], model.params["0.weight"])
+    assert ie.symmetry_run(0.1, steps=30, rng=4) is w and not w.flags.writeable   # kept, read-only
+    fresh = ie.symmetry_run(0.1, steps=30, rng=np.random.default_rng(4))          # a Generator: computed anew
+    assert fresh is not w and fresh.flags.writeable
+    with pytest.raises(ValueError, match="lr must be"):
+        ie.symmetry_run(0.1, lr=-1.0)
 
 
 def _digits():

@@ -22,11 +22,13 @@ from __future__ import annotations
 import functools
 import math
 import numbers
+from types import SimpleNamespace
 from typing import NamedTuple
 
 import numpy as np
 
 from course_lib import _validate, data, diagnostics, init, nn, optim, train
+from course_lib.experiments.gradient_descent import fit_batches
 
 __all__ = [
     "SCALES",
@@ -402,7 +404,6 @@ def preprocessing_path(x, y, method: str, *, steps: int = 300, tol: float = 1e-6
 # Symmetry
 # --------------------------------------------------------------------------------------------
 
-@_one_thread
 def symmetry_run(noise: float, *, value: float = 0.5, hidden: int = 5, steps: int = 200, lr: float = 0.5,
                  rng=0) -> np.ndarray:
     r"""A 2-``hidden``-2 tanh network on the two moons, every weight started at ``value`` plus
@@ -411,27 +412,37 @@ def symmetry_run(noise: float, *, value: float = 0.5, hidden: int = 5, steps: in
 
     Returns the first layer's weights over training, shape (steps + 1, hidden, 2): with
     ``noise = 0`` all hidden units receive the same gradient at every step and stay identical.
+    For an int seed ``rng`` the run is made once and kept (read-only): the chapter and its
+    symmetry widget show the same runs.
     """
     noise = _validate.real("noise", noise, low=0.0)
     value = _validate.real("value", value)
+    hidden = _validate.integer("hidden", hidden, low=1)
     steps = _validate.integer("steps", steps, low=1)
+    lr = _validate.real("lr", lr, low=0.0)
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, (bool, np.bool_)) and rng >= 0:
+        return _symmetry_run_kept(noise, value, hidden, steps, lr, int(rng))
+    return _symmetry_run(noise, value, hidden, steps, lr, rng)
+
+
+@functools.lru_cache(maxsize=16)
+def _symmetry_run_kept(noise, value, hidden, steps, lr, seed):
+    weights = _symmetry_run(noise, value, hidden, steps, lr, seed)
+    weights.flags.writeable = False
+    return weights
+
+
+def _symmetry_run(noise, value, hidden, steps, lr, rng):
     x, y = data.make_moons(100, noise=0.1)
 
     def constant_plus_noise(shape, generator):
         return value + noise * generator.standard_normal(shape)
 
     model = nn.mlp([2, hidden, 2], rng=rng, activation="tanh", init=constant_plus_noise)
-    loss = nn.CrossEntropyLoss()
-    opt = optim.sgd(lr)
-    params = model.params
-    state = opt.init(params)
-    weights = [params["0.weight"]]
-    for _ in range(steps):
-        loss.forward(model.forward(x, "train"), y)
-        model.backward(loss.backward())
-        params, state = opt.step(params, model.grads, state)
-        model.params = params
-        weights.append(params["0.weight"])
+    weights = [model.params["0.weight"]]
+    record = SimpleNamespace(on_step=lambda info: weights.append(info.model.params["0.weight"].copy()))
+    # full-batch gradient descent: the whole data set is every step's batch
+    fit_batches(model, optim.sgd(lr), x, y, [np.arange(len(x))] * steps, hooks=[record])
     return np.array(weights)
 
 
