@@ -319,9 +319,9 @@ def adam_l2_shrink_steps(lr: float = 1e-3, lams=(1e-2, 1.0), start: float = 1.0,
     for lam in lams:
         opt = optim.adam(lr, weight_decay=lam)
         w = np.array([float(start)])
-        state = opt.init(w)
+        state, step_of = opt.init(w), opt.flat_step(None)   # opt.step without its checks, for one array
         for step in range(1, max_steps + 1):
-            w, state = opt.step(w, np.zeros(1), state)
+            w, state = step_of(w, np.zeros(1), state)
             if abs(w[0]) <= target:
                 break
         out[lam] = step
@@ -742,7 +742,8 @@ def dropout_expectations(p: float = 0.5, draws: int = 20000, rng=0) -> dict:
     x = gen.standard_normal(8)
     out = {}
     for name, inverted in (("inverted (torch)", True), ("keep form (source 004)", False)):
-        samples = np.array([layers.dropout_forward(x, p, rng=gen, inverted=inverted)[0] for _ in range(draws)])
+        # one mask per row of `draws` copies of x: the masks of `draws` calls on x, drawn at once
+        samples = layers.dropout_forward(np.tile(x, (draws, 1)), p, rng=gen, inverted=inverted)[0]
         test = layers.dropout_forward(x, p, rng=gen, training=False, inverted=inverted)[0]
         out[name] = (float(np.max(np.abs(samples.mean(0) - test)) / np.max(np.abs(x))), test / x)
     return out
