@@ -120,6 +120,19 @@ def test_the_curves_continue_the_meta_algorithms_run_exactly(digits, curve_epoch
         rx.early_stopping_runs(digits, epochs_between=2, curve_epochs=5, **kwargs)
 
 
+def test_final_table_continues_the_early_stopping_run_into_the_plain_one(digits):
+    kwargs = dict(n_train=100, epochs=30, hidden=(16,), batch_size=50, lr=3e-2)
+    table = rx.final_table(digits, seeds=(0,), **kwargs)
+    assert table["early stopping (P = 5)"][1] < 30            # it stopped: the plain run was continued
+    base = rx.subset(digits, 100)
+    settings = dict(hidden=(16,), epochs=30, batch_size=50, lr=3e-2, rng=0)
+    plain, _ = rx.fit(base._replace(x_val=None, y_val=None), **settings)
+    stopped, history = rx.fit(base, early_stopping=regularization.EarlyStopping(5), **settings)
+    assert table["none"][0][0] == rx.test_accuracy(plain, digits) and table["none"][1] == 30
+    early_accs, early_epochs = table["early stopping (P = 5)"]
+    assert early_accs[0] == rx.test_accuracy(stopped, digits) and early_epochs == history.epochs
+
+
 def test_variance_of_averages_predicts_held_out_models():
     rng = np.random.default_rng(0)
     probs = rng.dirichlet(np.ones(3), size=(8, 50))          # (models, images, classes)
