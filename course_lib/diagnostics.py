@@ -28,6 +28,7 @@ from typing import NamedTuple
 import numpy as np
 
 from course_lib import _validate
+from course_lib.train import _one_blas_thread
 from course_lib.nn import CrossEntropyLoss, Linear, Sequential, Sigmoid, Tanh
 
 __all__ = [
@@ -86,7 +87,8 @@ def initial_loss(model, x, y) -> float:
     """
     model = _model(model)
     x, y = _xy(x, y)
-    return CrossEntropyLoss().forward(model.forward(x, "eval"), y)
+    with _one_blas_thread():  # small matrices: a second BLAS thread costs more than it saves
+        return CrossEntropyLoss().forward(model.forward(x, "eval"), y)
 
 
 def saturation_fraction(values, threshold: float = 0.97, *, low: float = -1.0, high: float = 1.0) -> float:
@@ -176,6 +178,13 @@ def layer_statistics(model, x, grad_output=None, *, mode: str = "train") -> list
     model = _model(model)
     if not (isinstance(x, np.ndarray) and x.dtype.kind == "f"):  # float arrays keep their precision
         x = _validate.array("x", x)
+    with _one_blas_thread():
+        return _layer_statistics(model, x, grad_output, mode)
+
+
+def _layer_statistics(model, x, grad_output, mode):
+    # numpy's BLAS on one thread, as in course_lib.train.train: for a network's small matrices a
+    # second thread costs more than it saves (here 50 times more, for a 31-layer net on a busy machine)
     out = model.forward(x, mode, record=True)
     records = model.records
     if grad_output is not None:
@@ -402,6 +411,11 @@ def lsuv(model, x, *, tol: float = 0.1, max_iter: int = 10) -> tuple[dict, list]
     x = _validate.array("x", x)
     tol = _validate.real("tol", tol, low=0.0, low_open=True)
     max_iter = _validate.integer("max_iter", max_iter, low=1)
+    with _one_blas_thread():  # small matrices, as in layer_statistics
+        return _lsuv(model, x, tol, max_iter)
+
+
+def _lsuv(model, x, tol, max_iter):
     params = {name: np.array(value, copy=True) for name, value in model.params.items()}
     scales = []
     h = x
