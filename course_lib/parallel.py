@@ -3,7 +3,7 @@
 Why: a chapter such as "Regularization" trains about two hundred small networks, each a
 sequence of small matrix products that one core runs no faster with more BLAS threads
 (``course_lib.train`` uses one). The runs of one table (seeds, configurations) are independent of
-each other, so on a machine with two cores two processes finish them in about half the time.
+each other, so two processes on two cores finish them sooner.
 
 How: the worker processes are *forked* from the calling process, so they start with everything
 it has (the data, the function, closures and lambdas: nothing is pickled but the index of a run
@@ -11,8 +11,13 @@ and its result), and each run computes exactly what it computes alone: same seed
 floating-point operations, one BLAS thread. The results are therefore bit-identical to
 ``[function(item) for item in items]`` (tests/test_parallel.py checks it), which is what
 :func:`run_all` does where forking is not available (Windows), inside a worker (no nested pools),
-with one core, or for a single item. Measured on the book's two-core machine: the chapter's
-training tables take about 0.6 of their serial time (each process a little slower than one alone).
+with one core, or for a single item.
+
+When: only on cores that are free. Measured on the book's two-core machine, the regularization
+chapter's training tables took 0.6 of their serial time with the second core idle, but with another
+program keeping a core busy the two processes only competed with it and each other, and the
+chapter took 13% longer than serially. So by default :func:`run_all` counts the programs running
+at the moment it is called (Linux's ``/proc/loadavg``) and uses only the cores they leave free.
 """
 from __future__ import annotations
 
@@ -39,10 +44,24 @@ def _can_fork() -> bool:
             and not multiprocessing.current_process().daemon)   # a pool's worker cannot start a pool
 
 
+def _free_cores() -> int:
+    """The cores that no other task is running on at this instant (this process counted as free):
+    the cores minus the tasks Linux reports running (``/proc/loadavg``'s fourth field, "running/total",
+    this process included); all of them where that cannot be read."""
+    cores = os.cpu_count() or 1
+    try:
+        with open("/proc/loadavg") as f:
+            running = int(f.read().split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return cores
+    return max(1, cores - (running - 1))
+
+
 def run_all(function: Callable, items: Iterable, *, processes: int | None = None) -> list:
     """``[function(item) for item in items]``, the calls shared out among ``processes`` forked
-    processes (default :data:`PROCESSES`), one item at a time to whichever is free, results in
-    the order of ``items``.
+    processes, one item at a time to whichever is free, results in the order of ``items``.
+    Default: :data:`PROCESSES`, or fewer if other programs are running on the cores right now
+    (then the runs stay in this process).
 
     ``function`` must depend only on its item and on what existed when ``run_all`` was called (a
     worker's changes to module state, models or generators stay in the worker), and return
@@ -53,7 +72,10 @@ def run_all(function: Callable, items: Iterable, *, processes: int | None = None
     if not callable(function):
         raise TypeError(f"function must be callable, got {type(function).__name__}")
     items = list(items)
-    processes = PROCESSES if processes is None else _validate.integer("processes", processes, low=1)
+    if processes is None:
+        processes = min(PROCESSES, _free_cores())
+    else:
+        processes = _validate.integer("processes", processes, low=1)
     processes = min(processes, len(items))
     if processes <= 1 or not _can_fork():
         return [function(item) for item in items]

@@ -1,5 +1,6 @@
 """course_lib.parallel.run_all: the results of [function(item) for item in items], bit for bit, in
 order, computed in forked processes where it can, serially where it cannot."""
+import io
 import os
 
 import numpy as np
@@ -51,6 +52,26 @@ def test_serial_where_there_is_nothing_to_share_or_no_pool_allowed():
     nested = parallel.run_all(lambda item: (os.getpid(), parallel.run_all(lambda _: os.getpid(), [0, 1])), [0, 1])
     for pid, inner in nested:
         assert inner == [pid, pid]
+
+
+def test_by_default_only_free_cores_are_used(monkeypatch):
+    def loadavg(running):
+        return lambda path: io.StringIO(f"1.50 1.20 1.10 {running}/90 4242\n")
+
+    cores = os.cpu_count() or 1
+    monkeypatch.setattr(parallel, "open", loadavg(1), raising=False)       # only this process runs
+    assert parallel._free_cores() == cores
+    monkeypatch.setattr(parallel, "open", loadavg(cores + 3), raising=False)
+    assert parallel._free_cores() == 1
+    assert parallel.run_all(lambda item: os.getpid(), [0, 1, 2]) == [os.getpid()] * 3   # stays here
+    if FORK:   # an explicit count is used as given
+        assert os.getpid() not in parallel.run_all(lambda item: os.getpid(), [0, 1, 2], processes=2)
+
+    def unreadable(path):
+        raise OSError("no /proc here")
+
+    monkeypatch.setattr(parallel, "open", unreadable, raising=False)
+    assert parallel._free_cores() == cores
 
 
 def test_an_error_in_a_run_reaches_the_caller():
