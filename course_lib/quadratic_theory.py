@@ -420,13 +420,19 @@ def expected_squared_errors(rates, eigenvalues, sigma, initial_errors) -> np.nda
     e0 = np.atleast_1d(_validate.array("initial_errors", initial_errors))
     if e0.shape != lam.shape:
         raise ValueError(f"initial_errors must have one entry per eigenvalue, shape {lam.shape}, got shape {e0.shape}")
-    contraction = (1.0 - steps[:, None] * lam) ** 2        # (T, d)
-    added = (steps * sigma) ** 2                            # (T,)
+    with np.errstate(over="ignore", invalid="ignore"):  # a step beyond 2/lambda diverges: inf is the answer
+        contraction = (1.0 - steps[:, None] * lam) ** 2    # (T, d)
+        added = (steps * sigma) ** 2                        # (T,)
     out = np.empty((steps.size + 1, lam.size))
     out[0] = e0 * e0
-    with np.errstate(over="ignore", invalid="ignore"):  # a step beyond 2/lambda diverges: inf is the answer
-        for k in range(steps.size):
-            out[k + 1] = contraction[k] * out[k] + added[k]
+    # The recursion runs over Python floats, one direction at a time: the same IEEE products and
+    # sums as numpy's (overflow gives inf here too), without a numpy call per step.
+    for i in range(lam.size):
+        value, column = float(out[0, i]), [float(out[0, i])]
+        for c, a in zip(contraction[:, i].tolist(), added.tolist()):
+            value = c * value + a
+            column.append(value)
+        out[:, i] = column
     return out
 
 
