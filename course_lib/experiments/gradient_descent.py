@@ -45,8 +45,9 @@ __all__ = [
     "logistic_smoothness",
     "logistic_minimum",
     "gradient_descent_path",
-    "fit_batches",
 ]
+# fit_batches is public too; the API reference documents it where it was first listed,
+# with course_lib.experiments.batchnorm, which imports it from here
 
 
 def _least_squares(surface):
