@@ -300,6 +300,7 @@ def adam_l2_vs_adamw(split, lrs, l2s, decays, *, hidden=(64,), epochs=30, batch_
     Returns ``{"Adam + L2": (len(lrs), len(l2s)) array, "AdamW": (len(lrs), len(decays)) array}``."""
     grids = {"Adam + L2": (l2s, lambda a, w: optim.adam(a, weight_decay=w, mask=optim.weights_only)),
              "AdamW": (decays, lambda a, w: optim.adamw(a, weight_decay=w / a, mask=optim.weights_only))}
+
     def accuracy(cell):
         name, a, w = cell
         model, _ = fit(split._replace(x_val=None, y_val=None), hidden=hidden, epochs=epochs,
