@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from typing import Callable, Iterable
 
 from course_lib import _validate
@@ -44,17 +45,23 @@ def _can_fork() -> bool:
             and not multiprocessing.current_process().daemon)   # a pool's worker cannot start a pool
 
 
-def _free_cores() -> int:
-    """The cores that no other task is running on at this instant (this process counted as free):
-    the cores minus the tasks Linux reports running (``/proc/loadavg``'s fourth field, "running/total",
-    this process included); all of them where that cannot be read."""
+def _free_cores(samples: int = 5, interval: float = 0.004) -> int:
+    """The cores that no other task keeps busy (this process's counted as free): the cores minus
+    the fewest tasks Linux reports running (``/proc/loadavg``'s fourth field, "running/total", this
+    process included) in ``samples`` looks ``interval`` seconds apart, so that a task running for an
+    instant (a notebook's client reading the last output) does not count; all the cores where the
+    count cannot be read."""
     cores = os.cpu_count() or 1
+    running = []
     try:
-        with open("/proc/loadavg") as f:
-            running = int(f.read().split()[3].split("/")[0])
+        for i in range(samples):
+            if i:
+                time.sleep(interval)
+            with open("/proc/loadavg") as f:
+                running.append(int(f.read().split()[3].split("/")[0]))
     except (OSError, ValueError, IndexError):
         return cores
-    return max(1, cores - (running - 1))
+    return max(1, cores - (min(running) - 1))
 
 
 def run_all(function: Callable, items: Iterable, *, processes: int | None = None) -> list:

@@ -63,6 +63,11 @@ def test_by_default_only_free_cores_are_used(monkeypatch):
     assert parallel._free_cores() == cores
     monkeypatch.setattr(parallel, "open", loadavg(cores + 3), raising=False)
     assert parallel._free_cores() == 1
+    counts = iter([cores + 3, 1, cores + 3, cores + 3, cores + 3])    # others seen in all looks but one
+    monkeypatch.setattr(parallel, "open", lambda path: io.StringIO(f"1.0 1.0 1.0 {next(counts)}/90 1\n"),
+                        raising=False)
+    assert parallel._free_cores() == cores
+    monkeypatch.setattr(parallel, "open", loadavg(cores + 3), raising=False)
     assert parallel.run_all(lambda item: os.getpid(), [0, 1, 2]) == [os.getpid()] * 3   # stays here
     if FORK:   # an explicit count is used as given
         assert os.getpid() not in parallel.run_all(lambda item: os.getpid(), [0, 1, 2], processes=2)
