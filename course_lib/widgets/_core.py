@@ -109,6 +109,8 @@ class FigureWidget:
             self.update(**self.values)  # titles and labels exist before the layout is fixed
             self.fig.canvas.draw()  # lay out once, then freeze the layout: updates must not move axes
             self.fig.set_layout_engine("none")
+            # that drawing left the animated artists out: it is the first state's background
+            self._background = self._backgrounds[self._static_key()] = self.fig.canvas.copy_from_bbox(self.fig.bbox)
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
         self._holding = False
         for control in self.controls.values():
