@@ -104,11 +104,12 @@ def sgd_least_squares(surface, lr, x0, batches) -> np.ndarray:
     X, y = surface.X, surface.y
     path = np.empty((steps + 1, n_runs, surface.dim))             # w_k of every run
     path[0] = w
+    X_batches, y_batches = X[runs], y[runs]                       # (S, steps, B, d), (S, steps, B): gathered once
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(steps):
             W = path[k]
-            Xb = X[runs[:, k]]                                    # (S, B, d)
-            residual = np.einsum("sbd,sd->sb", Xb, W) - y[runs[:, k]]
+            Xb = X_batches[:, k]                                  # (S, B, d)
+            residual = np.einsum("sbd,sd->sb", Xb, W) - y_batches[:, k]
             path[k + 1] = W - rates[k] * np.einsum("sbd,sb->sd", Xb, residual) / size
         # all the losses at once, f(w) = f(w*) + (w - w*)^T H (w - w*) / 2 exactly for least squares
         # (H = X^T X / n, w* the minimum): 3 numbers a point instead of a pass over the n rows
