@@ -10,8 +10,8 @@ it has (the data, the function, closures and lambdas: nothing is pickled but the
 and its result), and each run computes exactly what it computes alone: same seeds, same order of
 floating-point operations, one BLAS thread. The results are therefore bit-identical to
 ``[function(item) for item in items]`` (tests/test_parallel.py checks it), which is what
-:func:`run_all` does where forking is not available (Windows), inside a worker (no nested pools),
-with one core, or for a single item.
+:func:`run_all` does off Linux (Windows cannot fork; on macOS forking is unsafe), inside a
+worker (no nested pools), with one core, or for a single item.
 
 When: only on cores that are free. Measured on the book's two-core machine, the regularization
 chapter's training tables took 0.6 of their serial time with the second core idle, but with another
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import time
 from typing import Callable, Iterable
 
@@ -41,7 +42,9 @@ def _run_one(index):
 
 
 def _can_fork() -> bool:
-    return ("fork" in multiprocessing.get_all_start_methods()
+    # Linux only: on macOS forking a process that has used the system's libraries (Accelerate,
+    # Objective-C) can crash the child, which is why Python starts processes there by "spawn".
+    return (sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
             and not multiprocessing.current_process().daemon)   # a pool's worker cannot start a pool
 
 

@@ -94,3 +94,10 @@ def test_bad_arguments():
         parallel.run_all(3, [1])
     with pytest.raises(ValueError, match=r"processes must be an integer in \[1, inf\], got 0"):
         parallel.run_all(abs, [1, 2], processes=0)
+
+
+def test_off_linux_the_runs_stay_in_this_process(monkeypatch):
+    """macOS offers fork but forking there is unsafe; Windows has none: serial, same results."""
+    monkeypatch.setattr(parallel.sys, "platform", "darwin")
+    pids_and_items = parallel.run_all(lambda item: (os.getpid(), item), range(4), processes=2)
+    assert pids_and_items == [(os.getpid(), item) for item in range(4)]
