@@ -7,7 +7,7 @@ time) and nbval checks them against a fresh run in `make test`. Widget state is 
 site can render each widget's default figure. Timing metadata is not recorded, so a re-run
 that changes nothing leaves the files unchanged: ipywidgets names its models with random
 UUIDs, so the model ids are renamed in a fixed order (model 0, 1, 2, ... as they are reached
-from the outputs, cell by cell).
+from the outputs, cell by cell), and a cell's printed text is stored as one output per stream.
 """
 from __future__ import annotations
 
@@ -61,6 +61,22 @@ def stable_widget_ids(notebook) -> None:
     notebook.metadata = nbformat.from_dict(renamed["metadata"])
 
 
+def merge_streams(notebook) -> None:
+    """Join each run of consecutive ``stream`` outputs of the same name (stdout, stderr) into one:
+    how many chunks a cell's printing arrives in depends on timing, what it printed does not."""
+    for cell in notebook.cells:
+        merged = []
+        for output in cell.get("outputs", []):
+            previous = merged[-1] if merged else None
+            if (output.output_type == "stream" and previous is not None
+                    and previous.output_type == "stream" and previous.name == output.name):
+                previous.text += output.text
+            else:
+                merged.append(output)
+        if "outputs" in cell:
+            cell.outputs = merged
+
+
 def execute(path: Path) -> float:
     """Run ``path`` top to bottom in a fresh kernel, write it back, return the seconds taken."""
     notebook = nbformat.read(path, as_version=4)
@@ -72,6 +88,7 @@ def execute(path: Path) -> float:
     seconds = time.perf_counter() - start
     for cell in notebook.cells:
         cell.metadata.pop("execution", None)
+    merge_streams(notebook)
     stable_widget_ids(notebook)
     nbformat.write(notebook, path)
     return seconds

@@ -21,7 +21,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from course_lib import _validate, batchnorm_tools, data, landscape, nn, optim, train
+from course_lib import _validate, batchnorm_tools, data, landscape, nn, optim, parallel, train
 from course_lib.ewma import ewma_update
 from course_lib.experiments.gradient_descent import fit_batches  # the batch orders train.train does not make
 
@@ -455,17 +455,19 @@ def batch_size_sweep(sizes=BATCH_SIZES, steps: int = 200, lr: float = 3e-3, norm
     of the same size (``"train_mode"``), and the training accuracy in evaluation mode (``"train"``).
     Returns ``{"sizes", "eval", "train_mode", "train"}`` (arrays over the sizes)."""
     split = digits()
-    res = {"eval": [], "train_mode": [], "train": []}
-    for size in sizes:
+
+    def run(size):   # one batch size: (eval, train_mode, train) accuracies
         model = make_net([64] * 3, norm=norm, rng=rng, **net)
         epochs = -(-steps * size // len(split.x_train)) + 1
         batches = shuffled_batches(len(split.x_train), size, epochs, rng=rng)[:steps]
         fit_batches(model, optim.adam(lr), split.x_train, split.y_train, batches)
-        res["eval"].append(accuracy_in_mode(model, split.x_test, split.y_test))
-        res["train"].append(accuracy_in_mode(model, split.x_train, split.y_train))
-        res["train_mode"].append(accuracy_in_mode(model, split.x_test, split.y_test, mode="train",
-                                                  batches=evaluation_batches(len(split.x_test), size)))
-    return {"sizes": np.asarray(sizes), **{k: np.array(v) for k, v in res.items()}}
+        return (accuracy_in_mode(model, split.x_test, split.y_test),
+                accuracy_in_mode(model, split.x_test, split.y_test, mode="train",
+                                 batches=evaluation_batches(len(split.x_test), size)),
+                accuracy_in_mode(model, split.x_train, split.y_train))
+
+    columns = zip(*parallel.run_all(run, sizes))   # independent seeded runs, on two cores where free
+    return {"sizes": np.asarray(sizes), **{k: np.array(v) for k, v in zip(("eval", "train_mode", "train"), columns)}}
 
 
 @_one_thread
@@ -525,20 +527,25 @@ def weight_scale_sweep(scales=None, hidden=(50,) * 7, epochs: int = 5, batch_siz
     ``train_acc``, ``val_acc`` and ``loss`` (last batch loss, NaN if it diverged) per scale."""
     scales = np.logspace(-4, 0, 7) if scales is None else np.asarray(scales, dtype=float)
     split = digits()
-    out = {"scales": scales}
-    for name, norm in (("standard", None), ("batch norm", "batch")):
-        res = {"train_acc": [], "val_acc": [], "loss": []}
-        for s in scales:
-            def init(shape, gen, s=s):
-                return s * gen.standard_normal(shape)
+    norms = (("standard", None), ("batch norm", "batch"))
 
-            model = make_net(list(hidden), norm=norm, rng=rng, init=init)
-            with np.errstate(all="ignore"):
-                losses = fit(model, optim.adam(lr), epochs, batch_size, rng=rng).batch_loss
-                res["train_acc"].append(accuracy_in_mode(model, split.x_train, split.y_train))
-                res["val_acc"].append(accuracy_in_mode(model, split.x_val, split.y_val))
-            res["loss"].append(losses[-1])
-        out[name] = {k: np.array(v) for k, v in res.items()}
+    def run(norm_and_scale):   # one network: (train_acc, val_acc, last batch loss)
+        norm, s = norm_and_scale
+
+        def init(shape, gen):
+            return s * gen.standard_normal(shape)
+
+        model = make_net(list(hidden), norm=norm, rng=rng, init=init)
+        with np.errstate(all="ignore"):
+            losses = fit(model, optim.adam(lr), epochs, batch_size, rng=rng).batch_loss
+            return (accuracy_in_mode(model, split.x_train, split.y_train),
+                    accuracy_in_mode(model, split.x_val, split.y_val), losses[-1])
+
+    results = iter(parallel.run_all(run, [(norm, s) for _, norm in norms for s in scales]))
+    out = {"scales": scales}
+    for name, _ in norms:
+        columns = zip(*[next(results) for _ in scales])
+        out[name] = {k: np.array(v) for k, v in zip(("train_acc", "val_acc", "loss"), columns)}
     return out
 
 
@@ -549,14 +556,19 @@ def learning_rate_sweep(lrs=(0.03, 0.1, 0.3, 1.0, 3.0), depth: int = 6, epochs: 
     Returns ``{"lrs", name: {"val_acc": (len(lrs),), "curves": (len(lrs), steps) batch losses}}``;
     a run that diverged has NaN losses and accuracy 0.1 or so (a constant prediction)."""
     split = digits()
+    norms = (("standard", None), ("batch norm", "batch"))
+
+    def run(norm_and_lr):   # one network: (val_acc, batch losses)
+        norm, lr = norm_and_lr
+        model = make_net([64] * depth, norm=norm, rng=rng)
+        with np.errstate(all="ignore"):
+            curve = fit(model, optim.sgd(lr), epochs, batch_size, rng=rng).batch_loss
+            return accuracy_in_mode(model, split.x_val, split.y_val), curve
+
+    results = iter(parallel.run_all(run, [(norm, lr) for _, norm in norms for lr in lrs]))
     out = {"lrs": np.asarray(lrs)}
-    for name, norm in (("standard", None), ("batch norm", "batch")):
-        accs, curves = [], []
-        for lr in lrs:
-            model = make_net([64] * depth, norm=norm, rng=rng)
-            with np.errstate(all="ignore"):
-                curves.append(fit(model, optim.sgd(lr), epochs, batch_size, rng=rng).batch_loss)
-                accs.append(accuracy_in_mode(model, split.x_val, split.y_val))
+    for name, _ in norms:
+        accs, curves = zip(*[next(results) for _ in lrs])
         out[name] = {"val_acc": np.array(accs), "curves": np.array(curves)}
     return out
 

@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from course_lib import _validate, data, diagnostics, init, nn, optim, train
+from course_lib import _validate, data, diagnostics, init, nn, optim, parallel, train
 from course_lib.experiments.gradient_descent import fit_batches
 
 __all__ = [
@@ -488,15 +488,16 @@ def linear_learning_times(split, depths, inits=("lecun_normal", "orthogonal"), *
     end-to-end map :math:`W_L\cdots W_1`: with ``lr / depth`` that map moves as fast at every
     depth. Returns ``{(init, depth): (train_loss per epoch, epochs to reach threshold or None)}``.
     """
-    out = {}
-    for name in inits:
-        for depth in depths:
-            model = deep_linear(depth, name, rng=rng)
-            history = train.train(model, optim.sgd(lr / depth), (split.x_train, split.y_train), epochs, batch_size)
-            losses = np.array(history.train_loss)
-            hit = np.flatnonzero(losses < threshold)
-            out[(name, depth)] = (losses, int(hit[0]) + 1 if hit.size else None)
-    return out
+    def run(name_and_depth):
+        name, depth = name_and_depth
+        model = deep_linear(depth, name, rng=rng)
+        history = train.train(model, optim.sgd(lr / depth), (split.x_train, split.y_train), epochs, batch_size)
+        losses = np.array(history.train_loss)
+        hit = np.flatnonzero(losses < threshold)
+        return losses, int(hit[0]) + 1 if hit.size else None
+
+    keys = [(name, depth) for name in inits for depth in depths]
+    return dict(zip(keys, parallel.run_all(run, keys)))   # independent runs, on two cores where free
 
 
 class UpdateRatios:
