@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import ctypes
+import functools
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -284,6 +285,16 @@ def _one_blas_thread():
         return contextlib.nullcontext()
     # threadpoolctl's cached view of the loaded libraries: no rescan of /proc/self/maps per call
     return get_cached_controller().limit(limits=1, user_api="blas")
+
+
+def _with_one_blas_thread(function):
+    """``function`` run inside :func:`_one_blas_thread` (the chapters' experiments are decorated
+    with it: their matrices are small too)."""
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with _one_blas_thread():
+            return function(*args, **kwargs)
+    return wrapper
 
 
 _MEMORY_KEPT = False

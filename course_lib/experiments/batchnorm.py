@@ -49,16 +49,7 @@ __all__ = [
 ]
 
 
-def _one_thread(function):
-    """Run ``function`` with numpy's BLAS on one thread, as ``course_lib.train.train`` does: these
-    matrices are small, and on a busy machine a multi-threaded BLAS is many times slower."""
-
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        with train._one_blas_thread():
-            return function(*args, **kwargs)
-
-    return wrapper
+_one_thread = train._with_one_blas_thread   # numpy's BLAS on one thread, as train.train runs it
 
 
 @functools.lru_cache(maxsize=1)

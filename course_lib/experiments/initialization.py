@@ -65,14 +65,7 @@ SCALES = {
 _ACTIVATION_LAYERS = {"tanh": nn.Tanh, "relu": nn.ReLU, "linear": None}
 
 
-def _one_thread(function):
-    """Run ``function`` with numpy's BLAS on one thread (``train._one_blas_thread``): the book's
-    matrices are too small for threads to pay, and on a busy machine they cost many times more."""
-    @functools.wraps(function)
-    def wrapped(*args, **kwargs):
-        with train._one_blas_thread():
-            return function(*args, **kwargs)
-    return wrapped
+_one_thread = train._with_one_blas_thread   # numpy's BLAS on one thread, as train.train runs it
 
 
 def deep_network(width: int, depth: int, std: float, activation: str, *, rng=0, dtype=np.float64) -> nn.Sequential:

@@ -8,26 +8,14 @@ arrays for the chapter to print and draw. The maths lives in :mod:`course_lib.re
 """
 from __future__ import annotations
 
-import functools
 from typing import NamedTuple
 
 import numpy as np
-from threadpoolctl import get_cached_controller
 
 from course_lib import _validate, augment, data, layers, nn, optim, parallel, regularization, train
 from course_lib import linear_regularization as lr_theory
 
-
-
-def _one_thread(function):
-    """Run ``function`` with numpy's BLAS on one thread: the chapter's matrices have a few hundred
-    entries a side, and on a busy machine a multi-threaded BLAS is many times slower (as in ``train``;
-    threadpoolctl's cached view of the libraries, not a new scan of them, 4 ms, at every call)."""
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        with get_cached_controller().limit(limits=1, user_api="blas"):
-            return function(*args, **kwargs)
-    return wrapper
+_one_thread = train._with_one_blas_thread   # numpy's BLAS on one thread, as train.train runs it
 
 
 # ---------------------------------------------------------------------------------------------
