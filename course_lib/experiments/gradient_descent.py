@@ -441,7 +441,8 @@ def fit_batches(model, opt, x, y, batches, *, hooks=()):
     Each step is what ``train_xor`` does (forward in mode ``"train"``, loss, backward,
     ``opt.step``), with the parameters kept as one flat vector that the layers view, as ``train``
     keeps them: the same arithmetic without a dict per step, so the same numbers bit for bit
-    (tests/test_experiments_gradient_descent.py). numpy's BLAS runs on one thread, as in ``train``.
+    (``tests/test_experiments_gradient_descent.py``). numpy's BLAS runs on one thread, as in
+    ``train``.
     Each hook's ``on_step(info)`` is called after every step with ``info.model``, ``info.step``
     (from 1) and ``info.batch_loss``. Returns the batch losses, shape (len(batches),).
     """
