@@ -1,9 +1,12 @@
 """Widgets tested live, in the notebooks' own stack (JupyterLab, as `make lab`) on localhost.
 
 Every chapter with widgets is copied into a temporary folder (JupyterLab may autosave what it
-runs; the committed notebooks stay as they are), a last cell with the floor widget (below) is
-appended to the copy, and it is opened in headless Chromium and run from the top in a fresh
-kernel, with JupyterLab's default settings for the notebook's page. Then, per chapter:
+runs; the committed notebooks stay as they are). The copy keeps the chapter's text, its first code
+cell (imports and the book's style) and every code cell that shows a widget; its other code cells,
+the experiments (which nbval runs in full), are left out, and no widget needs them: a widget cell
+that used a name they define would fail here. A last cell with the floor widget (below) is
+appended, and the copy is opened in headless Chromium and run from the top in a fresh kernel,
+with JupyterLab's default settings for the notebook's page. Then, per chapter:
 
 - **Moves.** One control of each widget is moved a few times (a slider by the arrow keys; else a
   checkbox, a radio button or a button clicked, or a drop-down set to another option), and each
@@ -341,9 +344,17 @@ def widgets_in_notebook(path: Path) -> int:
                for cell in cells if cell["cell_type"] == "code" for output in cell.get("outputs", []))
 
 
-def append_floor(path: Path) -> None:
-    """Append the floor widget's cell to the notebook copy at ``path``."""
+def shows_a_widget(cell) -> bool:
+    return any(WIDGET_VIEW_MIME in output.get("data", {}) for output in cell.get("outputs", []))
+
+
+def prepare_copy(path: Path) -> None:
+    """The notebook copy at ``path`` keeps its text, its first code cell and the cells that show
+    widgets, and gets the floor widget's cell at the end."""
     notebook = nbformat.read(path, as_version=4)
+    first = next(i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code")
+    notebook.cells = [cell for i, cell in enumerate(notebook.cells)
+                      if cell.cell_type != "code" or i == first or shows_a_widget(cell)]
     notebook.cells.append(nbformat.v4.new_code_cell(FLOOR_SOURCE))
     nbformat.write(notebook, path)
 
@@ -571,7 +582,7 @@ def test_widgets_respond_live(chromium, tmp_path):
     notebooks = tmp_path / "notebooks"
     shutil.copytree(ROOT / "book", notebooks / "book")
     for docname in chapters_to_run():
-        append_floor(notebooks / f"{docname}.ipynb")
+        prepare_copy(notebooks / f"{docname}.ipynb")
     report, problems = {}, []
     started = time.monotonic()
     with (jupyterlab(notebooks, tmp_path / "lab", lab_settings=QUIET_SETTINGS) as url,
