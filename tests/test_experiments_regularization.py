@@ -66,6 +66,17 @@ def test_torch_weight_decay_is_our_half_lambda_l2_penalty():
     np.testing.assert_allclose(model.params["0.bias"], tb.detach().numpy(), rtol=1e-10, atol=1e-12)
 
 
+def test_sklearn_ridge_alpha_is_our_alpha_times_n(problem):
+    # the chapter's table row "Ridge(alpha=a) = ours with a/N", against scikit-learn itself (the
+    # chapter checks it against stacked least squares, without importing scikit-learn)
+    from sklearn.linear_model import Ridge
+
+    x, y, a = problem.x_train, problem.y_train, 30.0
+    coef = Ridge(alpha=a, fit_intercept=False).fit(x, y).coef_
+    np.testing.assert_allclose(coef, theory.ridge(x, y, a / len(x)), rtol=0, atol=1e-12)
+    assert np.max(np.abs(coef - theory.ridge(x, y, a / (2 * len(x))))) > 1e-3   # the factor 2 is seen
+
+
 def test_decay_equals_penalty_under_sgd_only(digits):
     gaps = rx.decay_versus_penalty(digits, lam=1e-2, lr=0.05, epochs=1)
     assert gaps["SGD"][0] == 0.0 and gaps["SGD"][1] < 1e-12
