@@ -1,15 +1,14 @@
 """The website over a slow line: first paint and load of every page at 9 Mbit/s and 60 ms latency
-(Chromium's own throttling), served as a static host serves it (text gzip-compressed), each page
-followed by its bare HTML as the reference of the same run, recorded in
-``_build/benchmarks/site_speed.json`` (benchmarks/site_speed.py, which prints the same report).
-Every page stays offline (no request to another host), loads neither the theme's 1.5 MB icon
+(Chromium's own throttling), served as a static host serves it (text gzip-compressed), measured
+by benchmarks/site_speed.py and its report printed. The benchmark also loads each page's bare HTML
+as its reference, which explains a time but is not needed to hold the pages to the aims: the test
+leaves it out (20 s). Every page stays offline (no request to another host), loads neither the theme's 1.5 MB icon
 script nor, on a page of the book's own widgets, the 3.6 MB widget manager, and shows its text
 within the aims of the design guide: first paint under 2 s, the page usable (loaded, math
 typeset) under 5 s (a page over an aim is loaded again, twice at most, and its fastest load
 counts: other work on the machine only adds time)."""
 from __future__ import annotations
 
-import json
 import sys
 
 import pytest
@@ -24,18 +23,17 @@ import site_speed  # noqa: E402
 def test_pages_paint_fast_over_a_slow_line(chromium, built_site):
     docnames = toc_docnames()
     with site_speed.serve_compressed(built_site) as site_url:
-        result = site_speed.measure_site(chromium, site_url, docnames)
-    site_speed.REPORT.parent.mkdir(parents=True, exist_ok=True)
-    site_speed.REPORT.write_text(json.dumps(result, indent=2) + "\n")
+        result = site_speed.measure_site(chromium, site_url, docnames, reference=False)
     print(site_speed.report(result))
     assert list(result["pages"]) == docnames
     problems = []
     for name, page in result["pages"].items():
+        if page["status"] != 200:
+            problems.append(f"{name}: HTTP status {page['status']} (no such page in the site?)")
         if page["external"]:
             problems.append(f"{name}: requests to other hosts {page['external']}")
-        if "first_paint_s" not in page or "first_paint_s" not in page["bare"]:
-            problems.append(f"{name}: no first paint recorded (page {page.get('first_paint_s')}, "
-                            f"bare {page['bare'].get('first_paint_s')})")
+        if "first_paint_s" not in page:
+            problems.append(f"{name}: no first paint recorded")
         elif page["first_paint_s"] > site_speed.FIRST_PAINT_AIM_S:
             problems.append(f"{name}: first paint after {page['first_paint_s']} s ({page['attempts']} loads)")
         if page["usable_s"] > site_speed.USABLE_AIM_S:

@@ -27,8 +27,9 @@ with JupyterLab's default settings for the notebook's page. Then, per chapter:
   those drawn after moving the slider one step away and back.
 
 Median and p90 per chapter, the floor's, the kernel's update times and the gestures' timelines go
-to ``_build/benchmarks/widgets_live.json`` (benchmarks/widgets_live.py prints them); a screenshot
-of each widget after its moves goes to ``_build/screenshots/live-*.png``. The server is stopped
+to ``_build/benchmarks/widgets_live.json`` (benchmarks/widgets_live.py prints them); with
+``BOOK_SCREENSHOTS=1``, a screenshot of each widget after its moves goes to
+``_build/screenshots/live-*.png`` (to look at; no check uses them). The server is stopped
 at the end. ``WIDGETS_LIVE_CHAPTERS=book/ewma,book/momentum`` limits a run to those chapters.
 """
 from __future__ import annotations
@@ -50,7 +51,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from site_fixtures import BENCHMARKS, ROOT, SCREENSHOTS, source_of, toc_docnames, visit, widget_state
+from site_fixtures import (BENCHMARKS, FULL_PAGE_SCREENSHOTS, ROOT, SCREENSHOTS, source_of, toc_docnames,
+                           visit, widget_state)
 
 LIVE_DOCNAMES = [d for d in toc_docnames() if widget_state(source_of(d))]
 MOVES_PER_WIDGET = 5
@@ -171,6 +173,18 @@ ARM = """(area) => {
     });
     observer.observe(area, {subtree: true, childList: true, attributes: true, attributeFilter: ['src']});
   });
+}"""
+
+# ARM, then focus the widget's first slider handle and return the arrow key that moves it (toward
+# its maximum unless it is there); null when the widget has no slider. One round trip to the page
+# instead of five: on the busy machine each costs tens of milliseconds.
+ARM_SLIDER = """(area) => {
+  (""" + ARM + """)(area);
+  const handle = area.querySelector('.noUi-handle');
+  if (!handle) return null;
+  handle.focus();
+  const now = Number(handle.getAttribute('aria-valuenow')), high = Number(handle.getAttribute('aria-valuemax'));
+  return now < high ? 'ArrowRight' : 'ArrowLeft';
 }"""
 
 WAIT_FOR_FIGURE = """async (timeout) => Promise.race([window.__figureChanged,
@@ -396,14 +410,7 @@ def press(page, area, key: str) -> float | None:
 
 
 def move_control(page, area) -> str:
-    """Move the widget's first control once; return what was done."""
-    handle = area.locator(".noUi-handle").first
-    if handle.count():
-        now, high = (float(handle.get_attribute(a)) for a in ("aria-valuenow", "aria-valuemax"))
-        key = "ArrowRight" if now < high else "ArrowLeft"
-        handle.focus()
-        page.keyboard.press(key)
-        return f"slider {key}"
+    """Move the first control of a widget without a slider once; return what was done."""
     checkbox = area.locator("input[type=checkbox]").first
     if checkbox.count():
         checkbox.click()
@@ -426,8 +433,12 @@ def time_moves(page, area, moves: int) -> tuple[str, list[float], bool]:
     Returns (what was moved, ms per move, whether every move changed the figure)."""
     times, action = [], ""
     for _ in range(moves):
-        area.evaluate(ARM)
-        action = move_control(page, area)
+        key = area.evaluate(ARM_SLIDER)
+        if key:
+            page.keyboard.press(key)
+            action = f"slider {key}"
+        else:
+            action = move_control(page, area)
         elapsed = page.evaluate(WAIT_FOR_FIGURE, FIGURE_TIMEOUT_MS)
         if elapsed is None:
             return action, times, False
@@ -520,8 +531,9 @@ def exercise_notebook(page, lab_path: str, notebook: Path):
                         "median_ms": summary(times)["median_ms"],
                         "kernel_ms": round(statistics.median(w for _, w, _ in kernel), 1) if kernel else None,
                         "kernel_cpu_ms": round(statistics.median(c for _, _, c in kernel), 1) if kernel else None})
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        area.screenshot(path=SCREENSHOTS / f"live-{Path(lab_path).stem}-widget{i + 1}.png")
+        if FULL_PAGE_SCREENSHOTS:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            area.screenshot(path=SCREENSHOTS / f"live-{Path(lab_path).stem}-widget{i + 1}.png")
     if len(widgets) != expected:
         problems.append(f"{len(widgets)} widgets shown live, {expected} in the notebook")
 
