@@ -206,6 +206,15 @@ def test_adam_l2_shrinks_slower_than_lr_per_step_whatever_lambda():
     assert steps[1.0] > 0.99 / 1e-2                  # at most lr per step, so more than |w| / lr steps
 
 
+def test_golden_section_finds_smooth_and_kinked_minima():
+    x, fx = rx._golden_section(lambda t: (t - 0.3) ** 2 + 1.0, -1.0, 1.0)
+    assert abs(x - 0.3) < 1e-7 and abs(fx - 1.0) < 1e-15   # within sqrt(eps): f is flat to rounding there
+    x, _ = rx._golden_section(lambda t: (t - 0.2) ** 2 + abs(t), -1.0, 1.0)   # soft threshold: minimum at the kink 0
+    assert abs(x) < 1e-9
+    x, _ = rx._golden_section(lambda t: -t, -1.0, 2.0)                          # monotone: the end of the interval
+    assert abs(x - 2.0) < 1e-9
+
+
 def test_laplace_map_is_the_lasso_and_the_check_can_fail(monkeypatch):
     problem = rx.digits_regression(n_train=200)
     res = rx.laplace_map_check(problem, s2=0.5, b=0.05)
