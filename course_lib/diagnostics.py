@@ -28,7 +28,7 @@ from typing import NamedTuple
 import numpy as np
 
 from course_lib import _validate
-from course_lib.train import _one_blas_thread
+from course_lib.train import _one_blas_thread, _with_one_blas_thread
 from course_lib.nn import CrossEntropyLoss, Linear, Sequential, Sigmoid, Tanh
 
 __all__ = [
@@ -165,6 +165,9 @@ class LayerRecord(NamedTuple):
     grad_output: np.ndarray | None
 
 
+# numpy's BLAS on one thread, as in course_lib.train.train: for a network's small matrices a second
+# thread costs more than it saves (here 50 times more, for a 31-layer net on a busy machine)
+@_with_one_blas_thread
 def layer_statistics(model, x, grad_output=None, *, mode: str = "train") -> list:
     r"""Run ``x`` through ``model`` layer by layer and back again, keeping every layer's tensors.
 
@@ -178,13 +181,6 @@ def layer_statistics(model, x, grad_output=None, *, mode: str = "train") -> list
     model = _model(model)
     if not (isinstance(x, np.ndarray) and x.dtype.kind == "f"):  # float arrays keep their precision
         x = _validate.array("x", x)
-    with _one_blas_thread():
-        return _layer_statistics(model, x, grad_output, mode)
-
-
-def _layer_statistics(model, x, grad_output, mode):
-    # numpy's BLAS on one thread, as in course_lib.train.train: for a network's small matrices a
-    # second thread costs more than it saves (here 50 times more, for a 31-layer net on a busy machine)
     out = model.forward(x, mode, record=True)
     records = model.records
     if grad_output is not None:
@@ -390,6 +386,7 @@ def gd_steps(x, y, *, tol: float = 1e-6, bias: bool = True, w0=None, max_steps: 
 # A data-dependent initialization
 # --------------------------------------------------------------------------------------------
 
+@_with_one_blas_thread  # small matrices, as in layer_statistics
 def lsuv(model, x, *, tol: float = 0.1, max_iter: int = 10) -> tuple[dict, list]:
     r"""Layer-sequential unit-variance scaling (Mishkin and Matas 2015), on a batch ``x``.
 
@@ -411,11 +408,6 @@ def lsuv(model, x, *, tol: float = 0.1, max_iter: int = 10) -> tuple[dict, list]
     x = _validate.array("x", x)
     tol = _validate.real("tol", tol, low=0.0, low_open=True)
     max_iter = _validate.integer("max_iter", max_iter, low=1)
-    with _one_blas_thread():  # small matrices, as in layer_statistics
-        return _lsuv(model, x, tol, max_iter)
-
-
-def _lsuv(model, x, tol, max_iter):
     params = {name: np.array(value, copy=True) for name, value in model.params.items()}
     scales = []
     h = x

@@ -385,6 +385,8 @@ def precompute(jobs: list, workers: int = 2) -> dict:
                          "png": base64.b64encode(spec.png).decode()}
             todo.append((name, spec_json, prefer, str(cached)))
     if todo:
+        # the widgets with the most states first: the last job to end is then a short one
+        todo.sort(key=lambda job: -math.prod(len(c["grid"]) for c in job[1]["controls"]))
         with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=get_context("spawn")) as pool:
             for name, error, cached in pool.map(_job, todo):
                 results[name] = (None, error) if error else (Path(cached), None)
