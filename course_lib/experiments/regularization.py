@@ -381,8 +381,9 @@ MAX_DEGREES, MAX_SHIFT = 10.0, 0.5
 
 def random_shift_rotate(x, rng):
     """A random rotation in [-10°, 10°] and a random sub-pixel shift in [-0.5, 0.5] pixels along each
-    axis, per image (``augment.rotate``, ``augment.shift``). Whole-pixel shifts move an 8x8 digit
-    by an eighth of its width, which the centred test digits never show: they lowered accuracy."""
+    axis, per image (``augment.rotate``, ``augment.shift``). Whole-pixel shifts would move an 8x8
+    digit by an eighth of its width, which the centred test digits never show (the chapter does not
+    measure them)."""
     n = len(x)
     rotated = augment.rotate(x, rng.uniform(-MAX_DEGREES, MAX_DEGREES, n))
     return augment.shift(rotated, rng.uniform(-MAX_SHIFT, MAX_SHIFT, n), rng.uniform(-MAX_SHIFT, MAX_SHIFT, n))
