@@ -75,6 +75,11 @@ def test_sklearn_ridge_alpha_is_our_alpha_times_n(problem):
     coef = Ridge(alpha=a, fit_intercept=False).fit(x, y).coef_
     np.testing.assert_allclose(coef, theory.ridge(x, y, a / len(x)), rtol=0, atol=1e-12)
     assert np.max(np.abs(coef - theory.ridge(x, y, a / (2 * len(x))))) > 1e-3   # the factor 2 is seen
+    # the table's Ridge(alpha=a) keeps the default fit_intercept=True, which centres x and y: on this
+    # problem, centred already, the same weights and an intercept of 0
+    default = Ridge(alpha=a).fit(x, y)
+    np.testing.assert_allclose(default.coef_, coef, rtol=0, atol=1e-12)
+    assert abs(default.intercept_) < 1e-12
 
 
 def test_decay_equals_penalty_under_sgd_only(digits):
@@ -213,6 +218,16 @@ def test_golden_section_finds_smooth_and_kinked_minima():
     assert abs(x) < 1e-9
     x, _ = rx._golden_section(lambda t: -t, -1.0, 2.0)                          # monotone: the end of the interval
     assert abs(x - 2.0) < 1e-9
+    calls = []
+
+    def far(t):   # near 1e8 neighbouring floats are 1.5e-8 apart, more than tol: the search must still stop
+        calls.append(t)
+        if len(calls) > 200:
+            raise RuntimeError("the search does not stop")
+        return (t - 1e8 - 0.25) ** 2
+
+    x, _ = rx._golden_section(far, 1e8 - 1.0, 1e8 + 1.0)
+    assert abs(x - (1e8 + 0.25)) < 1e-7
 
 
 def test_laplace_map_is_the_lasso_and_the_check_can_fail(monkeypatch):

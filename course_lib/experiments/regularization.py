@@ -181,13 +181,15 @@ def penalties_against_closed_forms(problem: Regression, alpha: float = 0.5) -> d
 def _golden_section(f, low: float, high: float, tol: float = 1e-10) -> tuple[float, float]:
     """The minimizer of a unimodal ``f`` on ``[low, high]`` by golden-section search: two inner points
     split the interval in the golden ratio, the side beyond the worse one is dropped (the interval
-    shrinks by 0.618 per evaluation) until it is shorter than ``tol``. Returns ``(x, f(x))``, the
-    better inner point. (Numpy only: importing scipy.optimize for it took half a second.)"""
+    shrinks by 0.618 per evaluation) until it is shorter than ``tol`` plus a few units in the last
+    place of its ends (an interval of one or two floats between them could not shrink further).
+    Returns ``(x, f(x))``, the better inner point. (Numpy only: importing scipy.optimize for it took
+    half a second.)"""
     shrink = (np.sqrt(5.0) - 1.0) / 2.0
     a, b = low, high
     c, d = b - shrink * (b - a), a + shrink * (b - a)
     fc, fd = f(c), f(d)
-    while b - a > tol:
+    while b - a > tol + 4 * np.finfo(float).eps * max(abs(a), abs(b)):
         if fc < fd:                  # the minimum is in [a, d]: the old c becomes the new d
             b, d, fd = d, c, fc
             c = b - shrink * (b - a)
@@ -381,9 +383,9 @@ MAX_DEGREES, MAX_SHIFT = 10.0, 0.5
 
 def random_shift_rotate(x, rng):
     """A random rotation in [-10°, 10°] and a random sub-pixel shift in [-0.5, 0.5] pixels along each
-    axis, per image (``augment.rotate``, ``augment.shift``). Whole-pixel shifts would move an 8x8
-    digit by an eighth of its width, which the centred test digits never show (the chapter does not
-    measure them)."""
+    axis, per image (``augment.rotate``, ``augment.shift``). A whole-pixel shift would move an 8x8
+    digit by an eighth of its width, and the digits are centred (the chapter does not measure such
+    shifts)."""
     n = len(x)
     rotated = augment.rotate(x, rng.uniform(-MAX_DEGREES, MAX_DEGREES, n))
     return augment.shift(rotated, rng.uniform(-MAX_SHIFT, MAX_SHIFT, n), rng.uniform(-MAX_SHIFT, MAX_SHIFT, n))
@@ -391,26 +393,39 @@ def random_shift_rotate(x, rng):
 
 @_one_thread
 def augmentation_vs_size(split, sizes=(100, 300, 1079), *, steps=400, copies=4, batch_size=64, rng=0) -> dict:
-    """Test accuracy without augmentation, with random rotations and shifts (:func:`random_shift_rotate`) drawn
-    on the fly for every batch, and on a fixed set enlarged once with ``copies`` augmented versions of
-    each image. The same number of optimizer steps for all. Returns ``{size: (none, on_the_fly, fixed)}``."""
+    """Training without augmentation (``"none"``), with random rotations and shifts
+    (:func:`random_shift_rotate`) drawn ``"on the fly"`` for every batch, and on a ``"fixed"`` set
+    enlarged once with ``copies`` augmented versions of each image. Every run gets the same budget of
+    ``steps * batch_size`` images, rounded to whole epochs of its training set; as each epoch ends with
+    a smaller batch, the steps it takes differ from ``steps`` (they are returned). Returns
+    ``{size: {kind: run}}``, each ``run`` a dict of its ``"test"`` accuracy, its accuracy on the
+    size's original training images (``"train"``) and on one transformed copy of them drawn once for
+    all three kinds (``"transformed"``: how much of the augmented task was learned), its ``"epochs"``
+    and its ``"steps"``."""
     gen = _validate.rng("rng", rng)
+    kinds = ("none", "on the fly", "fixed")
     runs = []
     for size in sizes:
         base = subset(split, size)._replace(x_val=None, y_val=None)
         extra = [random_shift_rotate(base.x_train, gen) for _ in range(copies)]
         enlarged = base._replace(x_train=np.concatenate([base.x_train, *extra]),
                                  y_train=np.tile(base.y_train, copies + 1))
-        runs += [(base, None), (base, random_shift_rotate), (enlarged, None)]
+        runs += [(size, base, None), (size, base, random_shift_rotate), (size, enlarged, None)]
+    # drawn after all the enlarged sets, so that these keep the draws they had before the probe existed
+    transformed = {size: random_shift_rotate(subset(split, size).x_train, gen) for size in sizes}
 
-    def accuracy(run_and_augment):
-        run, aug = run_and_augment
+    def measure(job):
+        size, run, aug = job
         epochs = max(1, round(steps * batch_size / len(run.x_train)))
-        model, _ = fit(run, epochs=epochs, batch_size=batch_size, rng=rng, augment=aug)
-        return test_accuracy(model, split)
+        model, history = fit(run, epochs=epochs, batch_size=batch_size, rng=rng, augment=aug)
+        y = split.y_train[:size]
+        return {"test": test_accuracy(model, split),
+                "train": train.evaluate(model, split.x_train[:size], y)[1],
+                "transformed": train.evaluate(model, transformed[size], y)[1],
+                "epochs": epochs, "steps": history.steps}
 
-    accs = parallel.run_all(accuracy, runs)
-    return {size: tuple(accs[3 * i:3 * i + 3]) for i, size in enumerate(sizes)}
+    results = iter(parallel.run_all(measure, runs))
+    return {size: {kind: next(results) for kind in kinds} for size in sizes}
 
 
 @_one_thread
