@@ -190,6 +190,15 @@ def test_random_shift_rotate_keeps_the_layout():
     assert out.shape == x.shape and not np.allclose(out, x)
 
 
+def test_augmentation_budget_is_images_rounded_to_whole_epochs(digits):
+    res = rx.augmentation_vs_size(digits, sizes=(50,), steps=10, copies=4, batch_size=64)[50]
+    # 10 * 64 images: 13 epochs of 50 images (one batch each), or 3 epochs of the 250 of the fixed set
+    # (four batches each, the last of 58)
+    assert [(run["epochs"], run["steps"]) for run in res.values()] == [(13, 13), (13, 13), (3, 12)]
+    assert all(0.0 <= run[key] <= 1.0 for run in res.values() for key in ("test", "train", "transformed"))
+    assert res["none"]["test"] != res["on the fly"]["test"] or res["none"]["train"] != res["on the fly"]["train"]
+
+
 def test_err_004_the_last_weights_are_not_the_best(digits):
     """Source 004's Keras example stops after `patience` epochs without improvement but, with
     `restore_best_weights=False` (Keras' default), keeps the LAST weights, patience epochs past the best."""
