@@ -119,10 +119,12 @@ def chromium():
 
 
 # --- visiting a page --------------------------------------------------------------------------
-# Resolves when the page is as a reader sees it: MathJax has typeset, every saved widget
+# Resolves when the page is as a reader sees it: MathJax has typeset (every formula, also those
+# typeset only once the page is idle: book/_static/book-math.js), every saved widget
 # view is rendered, every image has loaded (or failed), no CSS transition is running.
 WAIT_UNTIL_SETTLED = """async () => {
   if (window.MathJax && window.MathJax.startup) { await window.MathJax.startup.promise; }
+  if (window.bookMath) { await window.bookMath.all; }  // the formulas off screen too
   const views = document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length;
   const deadline = performance.now() + 20000;
   while (document.querySelectorAll('.widget-subarea').length < views && performance.now() < deadline) {

@@ -71,9 +71,13 @@ QUIET_SETTINGS = {
                                                                          "checkForUpdates": False},
     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
 }
-# jupyterlab()'s default (tests/test_lab_myst.py): also every cell attached and rendered.
+# jupyterlab()'s default (tests/test_lab_myst.py): also every cell attached and rendered, and
+# comms not moved to kernel subshells. There notebooks are opened and closed at once: JupyterLab
+# asks each new kernel for a subshell for its comms, and closing the notebook before the reply
+# throws an uncaught "Canceled future for create_subshell_request" (seen on the busy machine).
 LAB_SETTINGS = {**QUIET_SETTINGS,
-                "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"}}
+                "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+                "@jupyterlab/apputils-extension/kernels-settings.jupyterlab-settings": {"commsOverSubshells": "disabled"}}
 
 # The trivial-update floor: a slider whose callback only swaps a precomputed 1-pixel PNG. It is
 # appended as a last cell to each chapter's copy, so that it runs in the chapter's kernel and

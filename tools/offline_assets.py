@@ -36,7 +36,10 @@ The rest of what a reader meets:
 - figures (SVGs, course_lib.plotting.FIGURE_FORMATS) get their caption as alternative text,
   their size at 1x, lazy loading, and on a phone a width under which they do not shrink (they
   scroll sideways in their box instead, book-figures.js says so); nbgrader's solution markers
-  are cut from the site's code; search ranks the pages before the reference's entries.
+  are cut from the site's code; search ranks the pages before the reference's entries;
+- math: ``book-math.js`` has MathJax typeset the formulas on screen first and the others in
+  batches while the page is idle (its start-up typesetting is off, ``mathjax3_config`` in
+  ``_config.yml``), so that a chapter's 300-500 formulas no longer hold its first view back.
 
 Registered in ``_config.yml`` under ``sphinx.local_extensions``.
 """
@@ -488,6 +491,7 @@ def setup(app):
     app.add_css_file("book-icons.css")
     app.add_js_file("book-nav.js", defer="defer")
     app.add_js_file("book-figures.js", defer="defer")
+    app.add_js_file("book-math.js", defer="defer")
     app.connect("config-inited", configure, priority=400)
     app.connect("builder-inited", check_assets)
     app.connect("html-page-context", drop_thebe_scripts)
