@@ -12,9 +12,11 @@
   window.bookMath = {inView: new Promise((resolve) => { markInView = resolve; }),
                      all: new Promise((resolve) => { markAll = resolve; })};
   const idle = window.requestIdleCallback || ((callback) => setTimeout(callback, 50));
-  const onScreen = (element) => {
+  // how far a formula is from the screen, in px: 0 on screen, Infinity hidden (a folded solution)
+  const distance = (element) => {
     const box = element.getBoundingClientRect();
-    return box.height > 0 && box.bottom >= 0 && box.top <= window.innerHeight;  // (not a hidden solution's)
+    if (box.height === 0) return Infinity;
+    return Math.max(0, -box.bottom, box.top - window.innerHeight);
   };
   document.addEventListener("DOMContentLoaded", () => {  // after every deferred script, MathJax's too
     const mathjax = window.MathJax;
@@ -30,13 +32,25 @@
     const selector = ".math, .output_area, .tex2jax_process, .mathjax_process";
     const formulas = Array.from(document.querySelectorAll(selector))
       .filter((element) => !element.parentElement.closest(selector));
-    const first = formulas.filter(onScreen);
-    const rest = formulas.filter((formula) => !first.includes(formula));
+    // those on screen first, then the nearest; sorted again when the page has scrolled (a page
+    // opened at a section's link scrolls there after this first sort)
+    const rest = formulas;
+    let sortedAt = null;
+    const sortByDistance = () => {
+      const far = new Map(rest.map((formula) => [formula, distance(formula)]));
+      rest.sort((a, b) => far.get(a) - far.get(b));
+      sortedAt = window.scrollY;
+      return far;
+    };
+    const far = sortByDistance();
+    const offScreen = rest.findIndex((formula) => far.get(formula) > 0);
+    const first = rest.splice(0, offScreen === -1 ? rest.length : offScreen);
     const next = () => {
       if (!rest.length) {
         markAll();
         return;
       }
+      if (window.scrollY !== sortedAt) sortByDistance();
       const batch = rest.splice(0, BATCH);
       queue(() => mathjax.typesetPromise(batch)).then(() => idle(next), () => idle(next));
     };
