@@ -212,7 +212,7 @@ def report(result: dict) -> str:
                  "Reference in the same run: each page bare (its" if referenced else "No bare references in this run."),
              "HTML without scripts, styles or images) over the same line; 'x bare' = page / bare." if referenced
              else "('x bare' needs them: benchmarks/site_speed.py measures them.)",
-             f"Aims: first paint < {aims['first_paint']:g} s, usable (loaded, math typeset) < {aims['usable']:g} s;"
+             f"Aims: first paint < {aims['first_paint']:g} s, usable (loaded, math on screen typeset) < {aims['usable']:g} s;"
              " '!' marks a page over an aim.",
              f"{'page':44} {'first paint':>11} {'x bare':>6} {'load':>7} {'x bare':>6} {'usable':>7} "
              f"{'main thr':>8} {'MB':>5} {'req':>4}"]
