@@ -149,6 +149,13 @@ def test_final_table_continues_the_early_stopping_run_into_the_plain_one(digits)
     assert early_accs[0] == rx.test_accuracy(stopped, digits) and early_epochs == history.epochs
 
 
+def test_final_table_refuses_an_early_stopping_row_it_cannot_take_from_the_plain_run(digits, monkeypatch):
+    configs = dict(rx.FINAL_CONFIGS, **{"early stopping (P = 5)": dict(early=True, dropout=0.5)})
+    monkeypatch.setattr(rx, "FINAL_CONFIGS", configs)
+    with pytest.raises(RuntimeError, match="takes the early-stopping row from the plain run"):
+        rx.final_table(digits, seeds=(0,), n_train=100, epochs=2, hidden=(16,))
+
+
 def test_variance_of_averages_predicts_held_out_models():
     rng = np.random.default_rng(0)
     probs = rng.dirichlet(np.ones(3), size=(8, 50))          # (models, images, classes)

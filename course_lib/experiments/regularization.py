@@ -886,6 +886,10 @@ def final_table(split, *, n_train=300, epochs=60, hidden=(128,), batch_size=64, 
     base = subset(split, n_train)
     plain = base._replace(x_val=None, y_val=None)
     early = next(name for name, cfg in FINAL_CONFIGS.items() if cfg.get("early"))
+    if FINAL_CONFIGS["none"] or FINAL_CONFIGS[early] != {"early": True}:  # what the derivation assumes
+        raise RuntimeError(f"final_table takes the early-stopping row from the plain run, which needs "
+                           f"FINAL_CONFIGS['none'] == {{}} and FINAL_CONFIGS[{early!r}] == {{'early': True}}; "
+                           f"got {FINAL_CONFIGS['none']} and {FINAL_CONFIGS[early]}")
 
     def accuracy_and_epochs(config_and_seed):
         name, seed = config_and_seed
