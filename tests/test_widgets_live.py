@@ -411,8 +411,7 @@ def open_and_run(page, lab_path: str, expected_widgets: int):
 
 def press(page, area, key: str) -> float | None:
     """Press ``key`` on the widget's first slider; ms until its new figure is decoded (None: none came)."""
-    area.evaluate(ARM)
-    area.locator(".noUi-handle").first.focus()
+    area.evaluate(ARM_SLIDER)  # armed and focused (its suggested key is not needed here)
     page.keyboard.press(key)
     return page.evaluate(WAIT_FOR_FIGURE, FIGURE_TIMEOUT_MS)
 
