@@ -77,6 +77,18 @@ def test_effective_rates_are_alpha_over_root_r():
     np.testing.assert_allclose(ae.effective_learning_rates(optim.rmsprop(0.01, alpha=rho), g), expected, rtol=1e-12)
 
 
+def test_closed_form_rates_are_the_optimizers():
+    """EffectiveStepWidget draws these closed forms; they must be what the optimizers do."""
+    g = ae.gradient_stream(300, scales=(1.0, 1e-3), noise=1.0, shrink_at=150, rng=5)
+    for lr, eps in ((0.01, 1e-10), (0.5, 1e-3)):
+        np.testing.assert_allclose(ae.adagrad_rates(g, lr, eps), ae.effective_learning_rates(optim.adagrad(lr, eps=eps), g),
+                                   rtol=1e-12)
+    for rho in (0.0, 0.5, 0.9, 0.999):
+        np.testing.assert_allclose(ae.rmsprop_rates(g, 0.01, rho),
+                                   ae.effective_learning_rates(optim.rmsprop(0.01, alpha=rho), g), rtol=1e-12)
+    assert ae.rmsprop_rates(g, 0.1, 0.9, eps=1.0)[0, 0] == pytest.approx(0.1 / (np.sqrt(0.1) * abs(g[0, 0]) + 1.0))
+
+
 def test_adagrad_rate_decays_like_one_over_root_t_rmsprop_levels_off():
     g = ae.gradient_stream(2000, scales=(1.0,), noise=0.0)
     adagrad = ae.effective_learning_rates(optim.adagrad(0.1), g)[:, 0]
@@ -153,6 +165,10 @@ def test_least_squares_curvature_outer_product_near_and_far():
     (lambda: ae.updates("adam", np.ones((3, 2))), TypeError, "optimizer"),
     (lambda: ae.updates(optim.adam(), np.ones((3, 2)), params=np.ones(3)), ValueError, "params"),
     (lambda: ae.effective_learning_rates(optim.adam(), np.ones((2, 2, 2))), ValueError, "grads"),
+    (lambda: ae.adagrad_rates(np.ones((2, 2, 2))), ValueError, "grads"),
+    (lambda: ae.adagrad_rates([[1.0]], lr=-1.0), ValueError, "lr"),
+    (lambda: ae.rmsprop_rates([[1.0]], alpha=1.0), ValueError, "alpha"),
+    (lambda: ae.rmsprop_rates([[1.0]], eps=-1.0), ValueError, "eps"),
     (lambda: ae.adam_steps([[1.0]], betas=(0.9, 1.0)), ValueError, "betas[1]"),
     (lambda: ae.adam_steps([[1.0]], betas=0.9), TypeError, "betas"),
     (lambda: ae.adam_steps([[1.0]], bias_correction=1), TypeError, "bias_correction"),

@@ -13,7 +13,7 @@ this module puts them together into what the chapter's figures and widgets show:
 Public names
 ------------
 ``OPTIMIZER_RACE_METHODS``, ``OPTIMIZER_RACE_ARGUMENTS``, ``optimizer_race``, ``gradient_stream``, ``updates``, ``effective_learning_rates``,
-``adam_steps``, ``online_gradients``, ``projected_path``, ``average_regret``, ``online_adam_problem``,
+``adagrad_rates``, ``rmsprop_rates``, ``adam_steps``, ``online_gradients``, ``projected_path``, ``average_regret``, ``online_adam_problem``,
 ``SignComparison``, ``adam_against_sign_descent``, ``radam_rho``, ``radam_variance``, ``radam_rectification``,
 ``inverse_root_variance``, ``adamax_steps``, ``nadam_steps``, ``least_squares_curvature``.
 """
@@ -32,6 +32,8 @@ __all__ = [
     "gradient_stream",
     "updates",
     "effective_learning_rates",
+    "adagrad_rates",
+    "rmsprop_rates",
     "adam_steps",
     "online_gradients",
     "projected_path",
@@ -158,6 +160,33 @@ def effective_learning_rates(optimizer, grads) -> np.ndarray:
     steps = updates(optimizer, grads)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(grads != 0, -steps / grads, np.nan)
+
+
+def adagrad_rates(grads, lr=1e-2, eps=1e-10) -> np.ndarray:
+    r"""AdaGrad's effective learning rate on a fixed gradient stream, shape (T, d), in closed form:
+
+    .. math:: \frac{\alpha}{\sqrt{r_{t,i}} + \epsilon}, \qquad r_{t,i} = \sum_{s \le t} g_{s,i}^2
+
+    :func:`effective_learning_rates` of ``optim.adagrad(lr, eps=eps)`` where the gradient is not zero
+    (tested), with one cumulative sum instead of T optimizer steps: a widget redraws it on every move.
+    """
+    grads = _grads(grads)
+    lr, eps = _validate.real("lr", lr, low=0.0), _validate.real("eps", eps, low=0.0)
+    return lr / (np.sqrt(np.cumsum(grads * grads, axis=0)) + eps)
+
+
+def rmsprop_rates(grads, lr=1e-2, alpha=0.99, eps=1e-8) -> np.ndarray:
+    r"""RMSProp's effective learning rate on a fixed gradient stream, shape (T, d), in closed form:
+
+    .. math:: \frac{\alpha_{\rm lr}}{\sqrt{v_{t,i}} + \epsilon}, \qquad v_t = \text{EWMA of } g_t^2 \text{ with decay } \alpha
+
+    :func:`effective_learning_rates` of ``optim.rmsprop(lr, alpha, eps)`` where the gradient is not
+    zero (tested), with :func:`course_lib.ewma.ewma` instead of T optimizer steps.
+    """
+    grads = _grads(grads)
+    lr, eps = _validate.real("lr", lr, low=0.0), _validate.real("eps", eps, low=0.0)
+    alpha = _validate.real("alpha", alpha, low=0.0, high=1.0, high_open=True)
+    return lr / (np.sqrt(ewma.ewma(grads * grads, alpha)) + eps)
 
 
 def _rates(lr, steps) -> np.ndarray:

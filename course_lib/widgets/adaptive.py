@@ -4,7 +4,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 import numpy as np
 
-from course_lib import ewma, optim, surfaces
+from course_lib import ewma, surfaces
 from course_lib.experiments import adaptive as experiments
 from course_lib.plotting import COLORS
 from course_lib.widgets._core import FigureWidget, RaceWidget
@@ -116,9 +116,9 @@ class EffectiveStepWidget(FigureWidget):
             self._stream = (flat_scale, shrink)
             self.grads = experiments.gradient_stream(self.STEPS, scales=(1.0, flat_scale), noise=0.5,
                                                      shrink_at=250 if shrink else None, rng=0)
-            self.rates = {"AdaGrad": experiments.effective_learning_rates(optim.adagrad(self.LR), self.grads)}
+            self.rates = {"AdaGrad": experiments.adagrad_rates(self.grads, self.LR)}
         grads = self.grads
-        self.rates["RMSProp"] = experiments.effective_learning_rates(optim.rmsprop(self.LR, alpha=rho), grads)
+        self.rates["RMSProp"] = experiments.rmsprop_rates(grads, self.LR, alpha=rho)
         for method, rates in self.rates.items():
             for i in range(2):
                 self.lines[(method, i)].set_ydata(rates[:, i])
