@@ -101,3 +101,21 @@ def test_weight_norm_runs_decay_only_the_normalized_layers_and_start_before_step
     assert runs[0.05].norms[-1] < runs[0.0].norms[-1]
     mask = be._decay_mask(be.make_net([64] * 3, norm="batch", rng=0))
     assert [name for name, on in mask.items() if on] == ["0.weight", "3.weight", "6.weight"]
+
+
+def test_batch_size_sweeps_are_the_single_sweeps():
+    """One pool for every (normalization, batch size) run gives each sweep exactly, in order."""
+    sizes = (4, 16)
+    together = be.batch_size_sweeps(sizes, ["batch", None], steps=20)
+    for norm, sweep in zip(["batch", None], together):
+        alone = be.batch_size_sweep(sizes, steps=20, norm=norm)
+        assert sweep.keys() == alone.keys()
+        for key in alone:
+            np.testing.assert_array_equal(sweep[key], alone[key])
+    assert not np.array_equal(together[0]["eval"], together[1]["eval"])   # two different networks
+
+
+@pytest.mark.parametrize("norms", ["batch", (), None])
+def test_batch_size_sweeps_name_a_bad_norms(norms):
+    with pytest.raises(TypeError, match="norms must be"):
+        be.batch_size_sweeps((4,), norms, steps=2)

@@ -41,6 +41,7 @@ __all__ = [
     "running_average_trace",
     "batch_dependence",
     "batch_size_sweep",
+    "batch_size_sweeps",
     "class_sorted_run",
     "calibration",
     "weight_scale_sweep",
@@ -193,19 +194,21 @@ def smoothness_runs(depth: int = 6, width: int = 64, lr: float = 0.1, epochs: in
     """
     split = digits()
     probe_x, probe_y = split.x_train[:256], split.y_train[:256]
-    runs = {}
-    for name, norm in (("standard", None), ("batch norm", "batch")):
+
+    def run(norm):
         model = make_net([width] * depth, norm=norm, rng=rng)
         hook = _ProbeHook(every, probe_x, probe_y, SMOOTHNESS_ETAS)
         losses = np.array(fit(model, optim.sgd(lr), epochs, batch_size, rng=rng, hooks=[hook]).batch_loss)
-        runs[name] = SimpleNamespace(
+        return SimpleNamespace(
             steps=np.array(hook.steps), etas=SMOOTHNESS_ETAS,
             losses=np.array([p.losses for p in hook.probes]),
             grad_changes=np.array([p.grad_changes for p in hook.probes]),
             beta=np.array([p.beta_smoothness for p in hook.probes]),
             loss_range=np.array([np.ptp(p.losses) for p in hook.probes]),
             train_loss=losses, val_acc=accuracy_in_mode(model, split.x_val, split.y_val))
-    return runs
+
+    norms = {"standard": None, "batch norm": "batch"}
+    return dict(zip(norms, parallel.run_all(run, norms.values())))   # independent runs, on two cores where free
 
 
 class _DistributionHook:
@@ -250,17 +253,19 @@ def noisy_batchnorm_runs(depth: int = 4, width: int = 64, lr: float = 0.1, epoch
     training mode on a copy of the network (the measurement does not touch the run).
     """
     split = digits()
-    runs = {}
-    for name, norm in (("standard", None), ("batch norm", "batch"), ("noisy batch norm", "noisy")):
+
+    def run(norm):
         model = make_net([width] * depth, norm=norm, rng=rng, noisy=noise)
         # the input of the third Linear layer: the output of the second hidden block (after its ReLU)
         block = 3 if norm else 2
         hook = _DistributionHook(2 * block - 1, split.x_train[:256])
         history = fit(model, optim.sgd(lr), epochs, batch_size, rng=rng, hooks=[hook], validation=True)
-        runs[name] = SimpleNamespace(val_acc=np.array(history.val_acc), batch_loss=np.array(history.batch_loss),
-                                     means=np.array(hook.means), stds=np.array(hook.stds),
-                                     clean_means=np.array(hook.clean_means))
-    return runs
+        return SimpleNamespace(val_acc=np.array(history.val_acc), batch_loss=np.array(history.batch_loss),
+                               means=np.array(hook.means), stds=np.array(hook.stds),
+                               clean_means=np.array(hook.clean_means))
+
+    norms = {"standard": None, "batch norm": "batch", "noisy batch norm": "noisy"}
+    return dict(zip(norms, parallel.run_all(run, norms.values())))   # independent runs, on two cores where free
 
 
 # --------------------------------------------------------------------------------------------
@@ -352,8 +357,8 @@ def preactivation_record(epochs: int = 4, batch_size: int = 32, lr: float = 0.1,
     split = digits()
     x, y = split.x_train, split.y_train
     bins = np.linspace(-6.0, 6.0, 49)
-    out = {}
-    for name, norm in (("standard", None), ("batch norm", "batch")):
+
+    def run(norm):
         model = make_net([64] * 4, norm=norm, rng=rng)
         linear_index = (3 if norm else 2) * (layer - 1)
         # the Linear output and (with batch norm) the batch-norm output after it, from one pass per step
@@ -370,8 +375,10 @@ def preactivation_record(epochs: int = 4, batch_size: int = 32, lr: float = 0.1,
             record.running_means, record.running_vars = np.array(hooks[1].means), np.array(hooks[1].variances)
             record.batch_means = batch_statistics_from_running(record.running_means, momentum, 0.0)
             record.batch_vars = batch_statistics_from_running(record.running_vars, momentum, 1.0)
-        out[name] = record
-    return out
+        return record
+
+    norms = {"standard": None, "batch norm": "batch"}
+    return dict(zip(norms, parallel.run_all(run, norms.values())))   # independent runs, on two cores where free
 
 
 def running_average_trace(batch_values, momentum, initial=0.0):
@@ -445,9 +452,20 @@ def batch_size_sweep(sizes=BATCH_SIZES, steps: int = 200, lr: float = 3e-3, norm
     measure the test accuracy in evaluation mode (``"eval"``) and in training mode with test batches
     of the same size (``"train_mode"``), and the training accuracy in evaluation mode (``"train"``).
     Returns ``{"sizes", "eval", "train_mode", "train"}`` (arrays over the sizes)."""
+    return batch_size_sweeps(sizes, (norm,), steps=steps, lr=lr, rng=rng, **net)[0]
+
+
+@_one_thread
+def batch_size_sweeps(sizes, norms, steps: int = 200, lr: float = 3e-3, rng: int = 0, **net) -> list:
+    r""":func:`batch_size_sweep` for each normalization of ``norms``, a list in that order; all the
+    runs are shared out among the free cores at once (one sweep's few runs would leave one core
+    waiting for the largest batch, a sweep at a time)."""
+    if isinstance(norms, str) or not isinstance(norms, (tuple, list)) or not norms:
+        raise TypeError(f"norms must be a non-empty list or tuple of normalizations (see make_net), got {norms!r}")
     split = digits()
 
-    def run(size):   # one batch size: (eval, train_mode, train) accuracies
+    def run(norm_and_size):   # one network: (eval, train_mode, train) accuracies
+        norm, size = norm_and_size
         model = make_net([64] * 3, norm=norm, rng=rng, **net)
         epochs = -(-steps * size // len(split.x_train)) + 1
         batches = shuffled_batches(len(split.x_train), size, epochs, rng=rng)[:steps]
@@ -457,8 +475,14 @@ def batch_size_sweep(sizes=BATCH_SIZES, steps: int = 200, lr: float = 3e-3, norm
                                  batches=evaluation_batches(len(split.x_test), size)),
                 accuracy_in_mode(model, split.x_train, split.y_train))
 
-    columns = zip(*parallel.run_all(run, sizes))   # independent seeded runs, on two cores where free
-    return {"sizes": np.asarray(sizes), **{k: np.array(v) for k, v in zip(("eval", "train_mode", "train"), columns)}}
+    sizes = tuple(sizes)
+    results = iter(parallel.run_all(run, [(norm, size) for norm in norms for size in sizes]))  # seeded, independent
+    sweeps = []
+    for _ in norms:
+        columns = zip(*[next(results) for _ in sizes])
+        sweeps.append({"sizes": np.asarray(sizes),
+                       **{k: np.array(v) for k, v in zip(("eval", "train_mode", "train"), columns)}})
+    return sweeps
 
 
 @_one_thread
