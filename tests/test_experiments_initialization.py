@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib import data, diagnostics, init, nn, optim
+from course_lib import data, diagnostics, init, nn, optim, train
 from course_lib.experiments import initialization as ie
 
 
@@ -163,6 +163,20 @@ def test_deep_relu_trains_from_he_and_not_from_small_or_xavier():
     for name in ("small", "Xavier"):
         assert histories[name].train_loss[-1] == pytest.approx(math.log(10), abs=0.01)
     assert histories["He"].train_loss[-1] < 2.0
+
+
+def test_train_deep_runs_as_alone_and_trains_a_ready_model_in_place():
+    split = _digits()
+    alone = train.train(nn.mlp([64] + [32] * 3 + [10], rng=0, init="kaiming_normal"), optim.sgd(0.002, momentum=0.9),
+                        split, 2, 32)
+    ready = nn.mlp([64] + [32] * 3 + [10], rng=1, init="orthogonal")
+    before = {k: v.copy() for k, v in ready.params.items()}
+    histories = ie.train_deep(split, {"He": "kaiming_normal", "Xavier": "xavier_normal", "ready": ready},
+                              depth=3, width=32, epochs=2)
+    assert list(histories) == ["He", "Xavier", "ready"]
+    np.testing.assert_array_equal(histories["He"].train_loss, alone.train_loss)
+    assert histories["Xavier"].train_loss != histories["He"].train_loss
+    assert any(not np.array_equal(before[k], v) for k, v in ready.params.items())
 
 
 def test_deep_linear_orthogonal_learning_time_does_not_grow_with_depth():

@@ -448,16 +448,21 @@ def train_deep(split, inits: dict, *, depth: int = 30, width: int = 64, epochs: 
     r"""A deep ReLU MLP (``depth`` hidden layers of ``width`` units) on ``split`` (standardize the
     inputs first) from each initialization in ``inits`` (name -> ``init`` argument of
     :func:`course_lib.nn.mlp`, or a ready model), SGD with momentum. Returns
-    ``{name: History}``. Every model starts from the same seed, so only the scale differs.
+    ``{name: History}``. Every model starts from the same seed, so only the scale differs. A ready
+    model is trained here, in place; the models built from names are trained side by side
+    (``parallel.run_all``), with the same results.
     """
-    out = {}
-    for name, how in inits.items():
+    def run(name):
+        how = inits[name]
         if isinstance(how, nn.Sequential):
             model = how
         else:
             model = nn.mlp([split.x_train.shape[1]] + [width] * depth + [10], rng=rng, init=how)
-        out[name] = train.train(model, optim.sgd(lr, momentum=momentum), split, epochs, batch_size)
-    return out
+        return train.train(model, optim.sgd(lr, momentum=momentum), split, epochs, batch_size)
+
+    named = [name for name, how in inits.items() if not isinstance(how, nn.Sequential)]
+    built = dict(zip(named, parallel.run_all(run, named)))   # independent runs, on two cores where free
+    return {name: built[name] if name in built else run(name) for name in inits}
 
 
 def deep_linear(depth: int, init_name: str, *, width: int = 64, n_in: int = 64, n_out: int = 10,
