@@ -445,7 +445,6 @@ def batch_dependence(example: int = 0, draws: int = 200, rng: int = 0) -> dict:
 # Batch size, weight scale, learning rate, weight norm
 # --------------------------------------------------------------------------------------------
 
-@_one_thread
 def batch_size_sweep(sizes=BATCH_SIZES, steps: int = 200, lr: float = 3e-3, norm="batch", rng: int = 0, **net) -> dict:
     r"""For each batch size: train a 3-hidden-layer network with normalization ``norm`` (see
     :func:`make_net`, extra keywords ``net``; ``steps`` steps of Adam at ``lr``, whatever the batch size) and
