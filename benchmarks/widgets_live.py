@@ -4,6 +4,8 @@ Runs tests/test_widgets_live.py (JupyterLab on localhost, every chapter with wid
 headless Chromium, one control of each widget moved five times, the slowest slider dragged),
 which writes _build/benchmarks/widgets_live.json, and prints per chapter:
 
+- how long the page took to settle after "run all" (JupyterLab renders the chapter's text for
+  seconds after the run; the moves start once the page has been idle for half a second);
 - the median and p90 of change -> new figure decoded, the whole path a reader waits for: the key
   press, the message to the kernel, the widget's compute, redraw and PNG (``kernel``: timed in
   that kernel; benchmarks/widgets.py measures it alone), the PNG sent back, the browser decoding it;
@@ -46,7 +48,7 @@ def show(value):
 
 
 def print_report(report: dict) -> None:
-    print(f"{'chapter':<22} {'moves':>5} {'median':>7} {'p90':>6} {'floor':>6} {'fl.p90':>6} "
+    print(f"{'chapter':<22} {'settle':>6} {'moves':>5} {'median':>7} {'p90':>6} {'floor':>6} {'fl.p90':>6} "
           f"{'+median':>7} {'+p90':>6} {'x floor':>7} {'kernel':>6} {'cpu':>5} {'rest':>5}   drag: positions/updates/after "
           f"release, release->final ms (updates), final figure right")
     for chapter, row in report["chapters"].items():
@@ -61,13 +63,16 @@ def print_report(report: dict) -> None:
                     f"{g['release_to_final_ms']} ({g.get('release_to_final_updates', '-')}), "
                     f"{'yes' if g['final_figure_matches'] else 'NO'}")
 
-        print(f"{Path(chapter).name:<22} {row['moves']:>5} {show(row['median_ms']):>7} {show(row['p90_ms']):>6} "
+        settle = row.get("settle_ms")
+        settle = "-" if settle is None else f"{settle / 1000:.1f}"
+        print(f"{Path(chapter).name:<22} {settle:>6} {row['moves']:>5} {show(row['median_ms']):>7} {show(row['p90_ms']):>6} "
               f"{show(floor['median_ms']):>6} {show(floor['p90_ms']):>6} {show(row['over_floor_median_ms']):>7} "
               f"{show(row['over_floor_p90_ms']):>6} {ratio(row['median_ms'], floor['median_ms']):>7} "
               f"{show(row['kernel_update_median_ms']):>6} {show(row.get('kernel_update_cpu_median_ms')):>5} "
               f"{show(rest(row)):>5}   drag {gesture(drag)}; keys {gesture(keys)}")
     floor = report["floor"]
-    print(f"(ms; change -> new figure decoded in the browser; floor: 1-pixel PNG widget, {floor['moves']} moves "
+    print(f"(ms; settle: s from the end of 'run all' until the page was idle, before the first move; "
+          f"change -> new figure decoded in the browser; floor: 1-pixel PNG widget, {floor['moves']} moves "
           f"in all, median {floor['median_ms']}, p90 {floor['p90_ms']}; kernel, cpu: median redraw in the "
           f"chapter's kernel, wall clock and CPU; {report['seconds']} s in all; {REPORT})")
 
