@@ -67,19 +67,37 @@ WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 
 # JupyterLab settings for a quiet, deterministic run: no news, no update check, no autosave.
 # Here the notebook's windowing stays JupyterLab's default ("contentVisibility": every cell in
-# the page, the browser skips rendering those off screen), as a reader has it.
+# the page, the browser skips rendering those off screen), as a reader has it. The widgets'
+# messages go to the kernel's main shell, as in every JupyterLab of the book's environment
+# (`make lab`): the Makefile installs tools/jupyterlab-overrides.json as the lab's defaults, and
+# the live test checks that it applies (KERNELS_PLUGIN).
 QUIET_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
                                                                          "checkForUpdates": False},
     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
 }
-# jupyterlab()'s default (tests/test_lab_myst.py): also every cell attached and rendered, and
-# comms not moved to kernel subshells. There notebooks are opened and closed at once: JupyterLab
-# asks each new kernel for a subshell for its comms, and closing the notebook before the reply
-# throws an uncaught "Canceled future for create_subshell_request" (seen on the busy machine).
+# jupyterlab()'s default (tests/test_lab_myst.py): also every cell attached and rendered. (There
+# notebooks are opened and closed at once; with comms on kernel subshells, JupyterLab's own
+# default, closing a notebook before its kernel had answered the request for a subshell threw an
+# uncaught "Canceled future for create_subshell_request" on the busy machine: one more reason for
+# the environment's override.)
 LAB_SETTINGS = {**QUIET_SETTINGS,
-                "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
-                "@jupyterlab/apputils-extension/kernels-settings.jupyterlab-settings": {"commsOverSubshells": "disabled"}}
+                "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"}}
+
+# The plugin holding "commsOverSubshells", which tools/jupyterlab-overrides.json sets to
+# "disabled" for the book's JupyterLab. JupyterLab 4.6's default sends each widget's messages to a
+# kernel subshell (a thread of its own); measured here, that made the floor's trivial update take
+# 53-54 ms median instead of 24-25 (about 30 ms more in two moves of three) and the book's widgets
+# 56-59 ms instead of 48-54, alternating the two settings in the same hour.
+KERNELS_PLUGIN = "@jupyterlab/apputils-extension:kernels-settings"
+
+
+def lab_setting(url: str, plugin: str, key: str):
+    """The value of ``key`` in the running JupyterLab: the user's setting, else the default (which
+    the environment's overrides.json has replaced)."""
+    with urllib.request.urlopen(f"{url}lab/api/settings/{plugin}", timeout=10) as response:
+        data = json.load(response)
+    return data["settings"].get(key, data["schema"]["properties"][key].get("default"))
 
 # The trivial-update floor: a slider whose callback only swaps a precomputed 1-pixel PNG. It is
 # appended as a last cell to each chapter's copy, so that it runs in the chapter's kernel and
@@ -638,6 +656,9 @@ def test_widgets_respond_live(chromium, tmp_path):
         lab.page.evaluate("async () => { await window.jupyterapp.restored; }")
         lab.page.wait_for_function("() => ['docmanager:open', 'notebook:run-all-cells'].every("
                                    "c => window.jupyterapp.commands.hasCommand(c))", timeout=60000)
+        comms = lab_setting(url, KERNELS_PLUGIN, "commsOverSubshells")
+        assert comms == "disabled", (f"JupyterLab sends widget messages to kernel subshells ({comms!r}): "
+                                     f"tools/jupyterlab-overrides.json is not installed (make .venv/.runtime)")
         for docname in chapters_to_run():
             # the copy JupyterLab runs, which may be newer than the collection-time list
             report[docname], found = exercise_notebook(lab.page, f"{docname}.ipynb",
