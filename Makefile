@@ -6,10 +6,8 @@ BIN    := $(VENV)/bin
 .PHONY: book test lab lab-authors student grade notebooks benchmarks browser assets clean
 
 # The virtual environment, with the pinned runtime/build requirements and course_lib, and the
-# defaults its JupyterLab (make lab) starts with: tools/jupyterlab-overrides.json, where widget
-# messages go to the kernel's main shell, not to a subshell thread (JupyterLab 4.6's default):
-# measured live, a subshell added about 30 ms to a trivial widget update in two moves of three and
-# 6-9 ms to the book's widgets' median (tests/test_widgets_live.py, which checks that it applies).
+# defaults its JupyterLab (make lab) starts with: tools/jupyterlab-overrides.json, widget messages
+# on the kernel's main shell, not on a subshell thread (faster: benchmarks/README.md).
 $(VENV)/.runtime: requirements.txt pyproject.toml tools/jupyterlab-overrides.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -r requirements.txt
